@@ -1,0 +1,530 @@
+//! The API client: build a request, sign it, send it, decode the answer.
+//!
+//! [`prepare`] is pure (time and nonce are inputs), so `tcr.sign` and the tests see exactly the
+//! request that [`Client::call`] would send. Size limits are enforced before anything is sent.
+//! Retries, rate limits and pagination live above this layer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::params::flatten;
+use crate::credentials::{CredentialProvider, Credentials};
+use crate::error::{Error, Result};
+use crate::region::Endpoint;
+use crate::sign::{hmac_v1, tc3, SignMethod};
+
+/// Documented request size limits.
+pub const MAX_GET_BYTES: usize = 32 * 1024;
+pub const MAX_V1_POST_BYTES: usize = 1024 * 1024;
+pub const MAX_TC3_POST_BYTES: usize = 10 * 1024 * 1024;
+
+/// How much of an unexpected response body an error quotes.
+const QUOTE_BYTES: usize = 200;
+
+/// GET or POST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    Get,
+    Post,
+}
+
+impl HttpMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+        }
+    }
+}
+
+impl std::str::FromStr for HttpMethod {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_uppercase().as_str() {
+            "GET" => Ok(HttpMethod::Get),
+            "POST" => Ok(HttpMethod::Post),
+            _ => Err(format!("unknown http_method {s:?} (expected GET or POST)")),
+        }
+    }
+}
+
+/// Fully resolved options of one call.
+#[derive(Debug, Clone)]
+pub struct CallOptions {
+    pub service: String,
+    pub version: String,
+    pub region: String,
+    pub endpoint: Endpoint,
+    pub timeout: Duration,
+    pub sign_method: SignMethod,
+    pub http_method: HttpMethod,
+    /// `X-TC-Language` / `Language` (`zh-CN` or `en-US`), when set.
+    pub language: Option<String>,
+}
+
+/// A signed request, ready to send. Holds the session token in a header but never the key.
+#[derive(Clone)]
+pub struct PreparedRequest {
+    pub method: HttpMethod,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for PreparedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedRequest")
+            .field("method", &self.method)
+            .field("url", &"** REDACTED **")
+            .finish_non_exhaustive()
+    }
+}
+
+/// Build and sign a request for `action` with `params` (a JSON object).
+///
+/// # Errors
+/// `RequestTooLarge` when the request exceeds the documented limit for its kind.
+pub fn prepare(
+    action: &str,
+    params: &Value,
+    opts: &CallOptions,
+    credentials: &Credentials,
+    timestamp: i64,
+    nonce: u32,
+) -> Result<PreparedRequest> {
+    match opts.sign_method {
+        SignMethod::Tc3 => prepare_tc3(action, params, opts, credentials, timestamp),
+        method => prepare_v1(action, params, opts, credentials, timestamp, nonce, method),
+    }
+}
+
+fn prepare_tc3(
+    action: &str,
+    params: &Value,
+    opts: &CallOptions,
+    credentials: &Credentials,
+    timestamp: i64,
+) -> Result<PreparedRequest> {
+    let host = opts.endpoint.host.clone();
+    let (content_type, query, body) = match opts.http_method {
+        HttpMethod::Post => (
+            "application/json",
+            String::new(),
+            serde_json::to_vec(params).expect("a JSON value always serialises"),
+        ),
+        HttpMethod::Get => (
+            "application/x-www-form-urlencoded",
+            encode_pairs(&flatten(params)),
+            Vec::new(),
+        ),
+    };
+    check_size(action, opts, query.len(), body.len())?;
+    let parts = tc3::RequestParts {
+        method: opts.http_method.as_str(),
+        path: "/",
+        query: &query,
+        headers: vec![
+            ("content-type".into(), content_type.into()),
+            ("host".into(), host.clone()),
+        ],
+        payload: &body,
+    };
+    let signature = tc3::sign(
+        &parts,
+        &opts.service,
+        timestamp,
+        &credentials.secret_id,
+        credentials.secret_key.expose(),
+    );
+    let mut headers = vec![
+        ("Authorization".to_string(), signature.authorization),
+        ("Content-Type".to_string(), content_type.to_string()),
+        ("Host".to_string(), host),
+        ("X-TC-Action".to_string(), action.to_string()),
+        ("X-TC-Timestamp".to_string(), timestamp.to_string()),
+        ("X-TC-Version".to_string(), opts.version.clone()),
+        ("X-TC-Region".to_string(), opts.region.clone()),
+    ];
+    if let Some(token) = &credentials.token {
+        headers.push(("X-TC-Token".to_string(), token.expose().to_string()));
+    }
+    if let Some(language) = &opts.language {
+        headers.push(("X-TC-Language".to_string(), language.clone()));
+    }
+    let mut url = opts.endpoint.url();
+    if !query.is_empty() {
+        url = format!("{url}?{query}");
+    }
+    Ok(PreparedRequest {
+        method: opts.http_method,
+        url,
+        headers,
+        body,
+    })
+}
+
+fn prepare_v1(
+    action: &str,
+    params: &Value,
+    opts: &CallOptions,
+    credentials: &Credentials,
+    timestamp: i64,
+    nonce: u32,
+    method: SignMethod,
+) -> Result<PreparedRequest> {
+    let mut pairs = flatten(params);
+    pairs.push(("Action".into(), action.into()));
+    pairs.push(("Nonce".into(), nonce.to_string()));
+    pairs.push(("Timestamp".into(), timestamp.to_string()));
+    pairs.push(("Version".into(), opts.version.clone()));
+    pairs.push(("Region".into(), opts.region.clone()));
+    if let Some(token) = &credentials.token {
+        pairs.push(("Token".into(), token.expose().to_string()));
+    }
+    pairs.push(("SecretId".into(), credentials.secret_id.clone()));
+    pairs.push(("SignatureMethod".into(), method.as_str().into()));
+    if let Some(language) = &opts.language {
+        pairs.push(("Language".into(), language.clone()));
+    }
+    let sorted = pairs.iter().cloned().collect();
+    let sts =
+        hmac_v1::StringToSign::new(opts.http_method.as_str(), &opts.endpoint.host, "/", &sorted);
+    pairs.push((
+        "Signature".into(),
+        hmac_v1::signature(method, credentials.secret_key.expose(), &sts),
+    ));
+    let encoded = encode_pairs(&pairs);
+    let headers = vec![
+        (
+            "Content-Type".to_string(),
+            "application/x-www-form-urlencoded".to_string(),
+        ),
+        ("Host".to_string(), opts.endpoint.host.clone()),
+    ];
+    let (url, body) = match opts.http_method {
+        HttpMethod::Get => {
+            check_size(action, opts, encoded.len(), 0)?;
+            (format!("{}?{encoded}", opts.endpoint.url()), Vec::new())
+        }
+        HttpMethod::Post => {
+            check_size(action, opts, 0, encoded.len())?;
+            (opts.endpoint.url(), encoded.into_bytes())
+        }
+    };
+    Ok(PreparedRequest {
+        method: opts.http_method,
+        url,
+        headers,
+        body,
+    })
+}
+
+fn encode_pairs(pairs: &[(String, String)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+fn check_size(action: &str, opts: &CallOptions, query: usize, body: usize) -> Result<()> {
+    let (size, limit, kind) = match (opts.http_method, opts.sign_method) {
+        (HttpMethod::Get, _) => (query, MAX_GET_BYTES, "GET requests"),
+        (HttpMethod::Post, SignMethod::Tc3) => (body, MAX_TC3_POST_BYTES, "TC3-HMAC-SHA256 POST"),
+        (HttpMethod::Post, _) => (body, MAX_V1_POST_BYTES, "HmacSHA1/HmacSHA256 POST"),
+    };
+    if size > limit {
+        return Err(Error::RequestTooLarge {
+            action: action.to_string(),
+            size,
+            limit,
+            kind,
+        });
+    }
+    Ok(())
+}
+
+/// Turn an HTTP answer into the `Response` object, or the error it carries.
+///
+/// # Errors
+/// `Api` for `Response.Error`; `BadResponse` for anything that is not an API envelope.
+pub fn decode_response(
+    action: &str,
+    opts: &CallOptions,
+    status: u16,
+    body: &[u8],
+) -> Result<Value> {
+    let bad = |detail: String| Error::BadResponse {
+        action: action.to_string(),
+        endpoint: opts.endpoint.host.clone(),
+        status,
+        detail,
+    };
+    let parsed: Value =
+        serde_json::from_slice(body).map_err(|_| bad(format!("not JSON: {}", quote(body))))?;
+    let Some(Value::Object(response)) = parsed.get("Response") else {
+        return Err(bad(format!("no Response object: {}", quote(body))));
+    };
+    if let Some(error) = response.get("Error") {
+        let field = |name: &str| {
+            error
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        return Err(Error::Api {
+            action: action.to_string(),
+            code: field("Code"),
+            message: field("Message"),
+            request_id: response
+                .get("RequestId")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            region: opts.region.clone(),
+        });
+    }
+    if !(200..300).contains(&status) {
+        return Err(bad(format!(
+            "HTTP error without an API error: {}",
+            quote(body)
+        )));
+    }
+    Ok(Value::Object(response.clone()))
+}
+
+/// The first bytes of a body, printable, for error messages.
+fn quote(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(QUOTE_BYTES)];
+    let text = String::from_utf8_lossy(cut);
+    let more = if body.len() > QUOTE_BYTES { "..." } else { "" };
+    if body.is_empty() {
+        "empty body".to_string()
+    } else {
+        format!("{:?}{more}", text)
+    }
+}
+
+/// Sends signed requests; cheap to clone, shares one connection pool.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    credentials: Arc<CredentialProvider>,
+}
+
+impl Client {
+    /// A client with the given connect timeout.
+    ///
+    /// # Errors
+    /// `Config` when the HTTP stack cannot be set up (TLS roots).
+    pub fn new(credentials: Arc<CredentialProvider>, connect_timeout: Duration) -> Result<Self> {
+        let http = crate::http_client_builder()
+            .connect_timeout(connect_timeout)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Client { http, credentials })
+    }
+
+    /// The current credentials (resolving the chain lazily).
+    ///
+    /// # Errors
+    /// `NoCredentials` when no source has a key.
+    pub async fn credentials(&self) -> Result<Credentials> {
+        self.credentials.get(&self.http).await
+    }
+
+    /// Call `action` and return its `Response` object (with `RequestId`).
+    ///
+    /// # Errors
+    /// Every failure as a typed [`Error`]: local validation, transport, API error.
+    pub async fn call(&self, action: &str, params: &Value, opts: &CallOptions) -> Result<Value> {
+        let credentials = self.credentials().await?;
+        let timestamp = chrono::Utc::now().timestamp();
+        let request = prepare(
+            action,
+            params,
+            opts,
+            &credentials,
+            timestamp,
+            rand::random(),
+        )?;
+        tracing::debug!(
+            action,
+            region = %opts.region,
+            endpoint = %opts.endpoint.host,
+            sign_method = %opts.sign_method,
+            "sending request"
+        );
+        let started = std::time::Instant::now();
+        let (status, body) = self.send(action, opts, request).await?;
+        let result = decode_response(action, opts, status, &body);
+        tracing::debug!(
+            action,
+            status,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            outcome = match &result {
+                Ok(_) => "ok".to_string(),
+                Err(e) => e.code(),
+            },
+            "received response"
+        );
+        result
+    }
+
+    async fn send(
+        &self,
+        action: &str,
+        opts: &CallOptions,
+        request: PreparedRequest,
+    ) -> Result<(u16, Vec<u8>)> {
+        let method = match request.method {
+            HttpMethod::Get => reqwest::Method::GET,
+            HttpMethod::Post => reqwest::Method::POST,
+        };
+        let mut builder = self
+            .http
+            .request(method, &request.url)
+            .timeout(opts.timeout);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        let transport = |e: reqwest::Error| Error::Transport {
+            action: action.to_string(),
+            endpoint: opts.endpoint.host.clone(),
+            detail: describe_transport_error(&e, opts.timeout),
+            not_sent: e.is_connect(),
+            timed_out: e.is_timeout(),
+        };
+        let response = builder.body(request.body).send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(transport)?;
+        Ok((status, body.to_vec()))
+    }
+}
+
+/// A transport error in words, without the URL (which may carry a token in a GET query).
+fn describe_transport_error(e: &reqwest::Error, timeout: Duration) -> String {
+    use std::error::Error as _;
+    if e.is_timeout() {
+        return format!("timed out after {}", humantime_secs(timeout));
+    }
+    let mut cause = e.source();
+    let mut innermost = None;
+    while let Some(c) = cause {
+        innermost = Some(c.to_string());
+        cause = c.source();
+    }
+    let what = if e.is_connect() {
+        "cannot connect"
+    } else if e.is_body() || e.is_decode() {
+        "connection failed while reading the response"
+    } else {
+        "request failed"
+    };
+    match innermost {
+        Some(c) => format!("{what}: {c}"),
+        None => what.to_string(),
+    }
+}
+
+fn humantime_secs(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::Scheme;
+    use serde_json::json;
+
+    fn opts(method: HttpMethod, sign: SignMethod) -> CallOptions {
+        CallOptions {
+            service: "tcr".into(),
+            version: "2019-09-24".into(),
+            region: "ap-guangzhou".into(),
+            endpoint: Endpoint {
+                scheme: Scheme::Https,
+                host: "tcr.tencentcloudapi.com".into(),
+            },
+            timeout: Duration::from_secs(5),
+            sign_method: sign,
+            http_method: method,
+            language: None,
+        }
+    }
+
+    #[test]
+    fn oversized_requests_are_refused_before_sending() {
+        let creds = Credentials::new("id", "key", None);
+        let big = json!({"Description": "x".repeat(MAX_V1_POST_BYTES + 1)});
+        let err = prepare(
+            "CreateNamespace",
+            &big,
+            &opts(HttpMethod::Post, SignMethod::HmacSha256),
+            &creds,
+            0,
+            1,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("exceeds the 1048576 byte limit"),
+            "{err}"
+        );
+        assert!(prepare(
+            "CreateNamespace",
+            &big,
+            &opts(HttpMethod::Post, SignMethod::Tc3),
+            &creds,
+            0,
+            1
+        )
+        .is_ok());
+        let get = json!({"Description": "x".repeat(MAX_GET_BYTES)});
+        let err = prepare(
+            "DescribeX",
+            &get,
+            &opts(HttpMethod::Get, SignMethod::Tc3),
+            &creds,
+            0,
+            1,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("GET requests"), "{err}");
+    }
+
+    #[test]
+    fn api_errors_keep_code_message_and_request_id() {
+        let body = br#"{"Response":{"Error":{"Code":"ResourceNotFound","Message":"no such repo"},"RequestId":"req-1"}}"#;
+        let err = decode_response(
+            "DescribeImages",
+            &opts(HttpMethod::Post, SignMethod::Tc3),
+            200,
+            body,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "DescribeImages: ResourceNotFound: no such repo (request req-1)"
+        );
+    }
+
+    #[test]
+    fn non_api_answers_are_quoted() {
+        let o = opts(HttpMethod::Post, SignMethod::Tc3);
+        let err =
+            decode_response("DescribeImages", &o, 502, b"<html>bad gateway</html>").unwrap_err();
+        assert!(
+            err.to_string().contains("HTTP 502") && err.to_string().contains("<html>bad gateway"),
+            "{err}"
+        );
+        let err = decode_response("DescribeImages", &o, 200, br#"{"Foo": 1}"#).unwrap_err();
+        assert!(err.to_string().contains("no Response object"), "{err}");
+        let err = decode_response("DescribeImages", &o, 200, b"").unwrap_err();
+        assert!(err.to_string().contains("empty body"), "{err}");
+    }
+}

@@ -1,0 +1,8 @@
+//! Talking to the Tencent Cloud API: the action catalog, parameter encoding, and the client
+//! that builds, signs, sends and decodes requests.
+
+pub mod catalog;
+pub mod client;
+pub mod params;
+
+pub use client::{CallOptions, Client, HttpMethod, PreparedRequest};
