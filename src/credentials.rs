@@ -454,7 +454,10 @@ mod tests {
     async fn nothing_found_lists_every_place_looked() {
         let dir = tempfile::tempdir().unwrap();
         let provider = CredentialProvider::from_chain(&inputs(dir.path())).unwrap();
-        let err = provider.get(&reqwest::Client::new()).await.unwrap_err();
+        let err = provider
+            .get(&crate::http_client_builder().build().unwrap())
+            .await
+            .unwrap_err();
         let text = err.to_string();
         for place in [
             "flags",

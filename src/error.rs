@@ -149,23 +149,27 @@ impl fmt::Display for DidYouMean {
 }
 
 impl DidYouMean {
-    /// Up to three known names within a small edit distance of `wanted`, closest first.
+    /// The known names closest to `wanted` by edit distance (ignoring case), when close enough
+    /// to be a likely typo; up to three that tie for closest.
     pub fn among<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Self {
         let wanted_lower = wanted.to_ascii_lowercase();
-        let mut scored: Vec<(f64, &str)> = known
+        let limit = (wanted.chars().count() / 3).max(2);
+        let mut scored: Vec<(usize, &str)> = known
             .into_iter()
             .map(|k| {
                 (
-                    strsim::jaro_winkler(&wanted_lower, &k.to_ascii_lowercase()),
+                    strsim::levenshtein(&wanted_lower, &k.to_ascii_lowercase()),
                     k,
                 )
             })
-            .filter(|(score, _)| *score > 0.8)
+            .filter(|(distance, _)| *distance <= limit)
             .collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        scored.sort();
+        let best = scored.first().map(|(d, _)| *d).unwrap_or(0);
         DidYouMean(
             scored
                 .into_iter()
+                .filter(|(d, _)| *d == best)
                 .take(3)
                 .map(|(_, k)| k.to_string())
                 .collect(),

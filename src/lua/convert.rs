@@ -307,7 +307,7 @@ mod tests {
             ("return {Limit = 1/0}", "Limit", "cannot be sent"),
             ("return {F = print}", "F", "function"),
             ("return {F = coroutine.create(print)}", "F", "thread"),
-            ("local t = {} t.self = t return {T = t}", "T", "cycle"),
+            ("local t = {} t.self = t return {T = t}", "T.self", "cycle"),
             ("return {T = {1, 2, x = 3}}", "T", "mixes"),
             ("return {T = {[1] = 1, [3] = 3}}", "T", "holes"),
             ("return {T = {[true] = 1}}", "T", "keys"),
