@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::api::Client;
-use crate::cli::{Cli, Command, ConnectArgs, RunArgs};
-use crate::credentials::{ChainInputs, CredentialProvider};
+use crate::cli::{Cli, Command, ConnectArgs, EmulatorArgs, RunArgs};
+use crate::credentials::{ChainInputs, CredentialProvider, Credentials};
+use crate::emulator::{self, demo, store::Store, Emulator, RunningEmulator};
 use crate::error::{Error, Result};
 use crate::lua::Runtime;
 use crate::region::{self, Endpoint, EndpointPolicy};
@@ -18,13 +19,32 @@ use crate::settings::Settings;
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run_script(args).await,
+        Command::Emulator(args) => run_emulator(args).await,
     }
 }
 
 async fn run_script(args: RunArgs) -> Result<()> {
     let script_args: BTreeMap<String, String> = args.args.into_iter().collect();
-    let runtime = build_runtime(&args.connect, script_args)?;
-    crate::runner::oneoff::run_file(runtime, &args.script).await
+    let embedded = if args.emulator {
+        Some(start_embedded_emulator().await?)
+    } else {
+        None
+    };
+    let runtime = build_runtime(&args.connect, script_args, embedded.as_ref())?;
+    let outcome = crate::runner::oneoff::run_file(runtime, &args.script).await;
+    if let Some(e) = embedded {
+        e.stop().await;
+    }
+    outcome
+}
+
+/// The in-process emulator behind `--emulator`: demo data, demo credentials.
+async fn start_embedded_emulator() -> Result<RunningEmulator> {
+    let running = RunningEmulator::start(demo::demo(demo::today_anchor()), Default::default())
+        .await
+        .map_err(|e| Error::Config(format!("cannot start the built-in emulator: {e}")))?;
+    tracing::info!(endpoint = %running.endpoint(), instance = demo::DEMO_INSTANCE, "using the built-in emulator with demo data");
+    Ok(running)
 }
 
 /// Settings from the connection flags (and their environment variables).
@@ -61,19 +81,187 @@ pub fn settings_from(connect: &ConnectArgs) -> Result<Settings> {
     Ok(settings)
 }
 
-fn build_runtime(connect: &ConnectArgs, args: BTreeMap<String, String>) -> Result<Arc<Runtime>> {
-    let settings = settings_from(connect)?;
-    let inputs = ChainInputs::from_process(
-        connect.secret_id.clone(),
-        connect.secret_key.clone(),
-        connect.profile.clone(),
-    );
-    let credentials = Arc::new(CredentialProvider::from_chain(&inputs)?);
+fn build_runtime(
+    connect: &ConnectArgs,
+    args: BTreeMap<String, String>,
+    embedded: Option<&RunningEmulator>,
+) -> Result<Arc<Runtime>> {
+    let mut settings = settings_from(connect)?;
+    let credentials = match embedded {
+        Some(e) => {
+            settings.endpoint = Some(Endpoint::parse(&e.endpoint(), false)?);
+            CredentialProvider::fixed(
+                emulator::demo_credentials(),
+                "the built-in emulator's demo key",
+            )
+        }
+        None => CredentialProvider::from_chain(&ChainInputs::from_process(
+            connect.secret_id.clone(),
+            connect.secret_key.clone(),
+            connect.profile.clone(),
+        ))?,
+    };
     tracing::debug!(?credentials, region = %settings.region, "runtime ready");
-    let client = Client::new(credentials, settings.connect_timeout)?;
+    let client = Client::new(Arc::new(credentials), settings.connect_timeout)?;
     Ok(Arc::new(Runtime {
         settings,
         client,
         args,
     }))
+}
+
+async fn run_emulator(args: EmulatorArgs) -> Result<()> {
+    let store = initial_store(&args)?;
+    let options = emulator_options(&args)?;
+    let accounts: Vec<String> = options
+        .accounts
+        .iter()
+        .map(|c| c.secret_id.clone())
+        .collect();
+    let emulator = Emulator::new(store, options).map_err(|e| Error::Io {
+        path: args
+            .log
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        source: e,
+    })?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", args.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Config(e.to_string()))?;
+    let snapshot = emulator.snapshot();
+    println!("tcrl emulator listening on http://{addr}");
+    for instance in &snapshot.instances {
+        println!(
+            "  instance {} ({}, {}): {} namespaces, {} tags",
+            instance.id,
+            instance.name,
+            instance.region,
+            instance.namespaces.len(),
+            instance
+                .namespaces
+                .values()
+                .flat_map(|n| n.repositories.values())
+                .map(|r| r.tags.len())
+                .sum::<usize>()
+        );
+    }
+    if accounts.iter().any(|id| id == emulator::DEMO_SECRET_ID) {
+        println!(
+            "  demo credentials: TENCENTCLOUD_SECRET_ID={} TENCENTCLOUD_SECRET_KEY={}",
+            emulator::DEMO_SECRET_ID,
+            emulator::DEMO_SECRET_KEY
+        );
+    } else {
+        println!(
+            "  accepting SecretId {}",
+            accounts
+                .iter()
+                .map(|a| crate::credentials::secret_id_prefix(a))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    println!("  try: tcrl run scripts/inventory.lua --endpoint http://{addr}");
+    let served = emulator.clone();
+    served
+        .serve(listener, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| Error::Config(format!("emulator stopped: {e}")))?;
+    if let Some(path) = &args.state {
+        let text =
+            serde_json::to_string_pretty(&emulator.snapshot()).expect("the store serialises");
+        std::fs::write(path, text).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        println!("state saved to {}", path.display());
+    }
+    Ok(())
+}
+
+fn initial_store(args: &EmulatorArgs) -> Result<Store> {
+    let read = |path: &std::path::Path| -> Result<Store> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|e| {
+            Error::Config(format!(
+                "{}: not an emulator state file: {e}",
+                path.display()
+            ))
+        })
+    };
+    if let Some(path) = args.state.as_ref().filter(|p| p.exists()) {
+        return read(path);
+    }
+    if let Some(path) = &args.seed {
+        return read(path);
+    }
+    if let Some(spec) = &args.generate {
+        let parsed = spec
+            .split_once('x')
+            .and_then(|(r, t)| Some((r.parse::<usize>().ok()?, t.parse::<usize>().ok()?)));
+        let Some((repos, tags)) = parsed else {
+            return Err(Error::Config(format!(
+                "--generate {spec:?}: expected REPOSxTAGS, e.g. 100x500"
+            )));
+        };
+        return Ok(demo::generated(repos, tags, demo::today_anchor()));
+    }
+    Ok(demo::demo(demo::today_anchor()))
+}
+
+fn emulator_options(args: &EmulatorArgs) -> Result<emulator::Options> {
+    if args.secret_id.len() != args.secret_key.len() {
+        return Err(Error::Config(
+            "every --secret-id needs a --secret-key at the same position".into(),
+        ));
+    }
+    let accounts = args
+        .secret_id
+        .iter()
+        .zip(&args.secret_key)
+        .map(|(id, key)| Credentials::new(id, key, args.token.as_deref()))
+        .collect();
+    let latency_ms = match &args.latency {
+        None => None,
+        Some(text) => {
+            let parse = |s: &str| {
+                s.trim().parse::<u64>().map_err(|_| {
+                    Error::Config(format!("--latency {text:?}: expected MS or MIN-MAX"))
+                })
+            };
+            Some(match text.split_once('-') {
+                Some((a, b)) => (parse(a)?, parse(b)?),
+                None => (parse(text)?, parse(text)?),
+            })
+        }
+    };
+    for (name, p) in [
+        ("--fail-rate", args.fail_rate),
+        ("--drop-rate", args.drop_rate),
+    ] {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(Error::Config(format!(
+                "{name} {p}: expected a probability from 0 to 1"
+            )));
+        }
+    }
+    Ok(emulator::Options {
+        accounts,
+        latency_ms,
+        fail_rate: args.fail_rate,
+        fail_code: args.fail_code.clone(),
+        rate_limit: args.rate_limit,
+        drop_rate: args.drop_rate,
+        log_file: args.log.clone(),
+        clock_offset: args.clock_offset,
+    })
 }

@@ -26,6 +26,72 @@ pub struct Cli {
 pub enum Command {
     /// Run a Lua script once.
     Run(RunArgs),
+    /// Serve a local emulator of the TCR API (plain HTTP on loopback).
+    Emulator(EmulatorArgs),
+}
+
+/// Arguments of `tcrl emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9400")]
+    pub listen: std::net::SocketAddr,
+
+    /// Load the registry from a JSON fixture (the emulator's state format).
+    #[arg(long, conflicts_with_all = ["demo", "generate"])]
+    pub seed: Option<PathBuf>,
+
+    /// Serve the deterministic demo registry (the default when no --seed or --generate).
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Serve a generated registry of REPOS repositories with TAGS tags each, e.g. 100x500.
+    #[arg(long, value_name = "REPOSxTAGS", conflicts_with = "demo")]
+    pub generate: Option<String>,
+
+    /// Load state from this file if it exists, and save it there on shutdown.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+
+    /// Accepted SecretId (repeatable, paired with --secret-key); the demo key if none.
+    #[arg(long)]
+    pub secret_id: Vec<String>,
+
+    /// SecretKey for the --secret-id at the same position.
+    #[arg(long)]
+    pub secret_key: Vec<String>,
+
+    /// Session token the accounts must present (X-TC-Token / Token).
+    #[arg(long)]
+    pub token: Option<String>,
+
+    /// Added latency per request in milliseconds: a fixed value (20) or a range (10-50).
+    #[arg(long, value_name = "MS|MIN-MAX")]
+    pub latency: Option<String>,
+
+    /// Probability (0 to 1) of answering a request with --fail-code instead of running it.
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_rate: f64,
+
+    /// Error code for --fail-rate, e.g. InternalError or RequestLimitExceeded.
+    #[arg(long, default_value = "InternalError")]
+    pub fail_code: String,
+
+    /// Requests per action per second before answering RequestLimitExceeded.
+    #[arg(long)]
+    pub rate_limit: Option<u32>,
+
+    /// Probability (0 to 1) of dropping the connection instead of answering.
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_rate: f64,
+
+    /// Append every request (action, parameters, result code) as a JSON line to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+
+    /// Seconds to add to the emulator's clock, to rehearse clock skew.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    pub clock_offset: i64,
 }
 
 /// Arguments of `tcrl run`.
@@ -37,6 +103,11 @@ pub struct RunArgs {
     /// A value for the script, read as `tcr.args.KEY` (a string). Repeatable.
     #[arg(long = "arg", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub args: Vec<(String, String)>,
+
+    /// Start the built-in emulator with demo data and demo credentials, and send every call
+    /// to it: try a script with no account and no network.
+    #[arg(long, conflicts_with_all = ["endpoint", "secret_id", "profile"])]
+    pub emulator: bool,
 
     #[command(flatten)]
     pub connect: ConnectArgs,

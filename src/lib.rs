@@ -18,6 +18,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod credentials;
+pub mod emulator;
 pub mod error;
 pub mod logging;
 pub mod lua;

@@ -1,0 +1,149 @@
+//! How each emulated `Describe*` action pages, in one place.
+//!
+//! The rules come from the catalog (`data/tcr-actions.json`, derived from Tencent's parameter
+//! documentation): `page_number` actions (DescribeImages, DescribeRepositories,
+//! DescribeNamespaces, the retention describes) read `Offset` as a page number starting at 1,
+//! and serve page 0 as the first page because the documentation's own examples send 0;
+//! `item_offset` actions (DescribeInstances, the personal-edition describes) read `Offset` as
+//! the index of the first item. The page size defaults to the documented default (20 where the
+//! documentation gives none) and may not exceed the documented maximum.
+
+use serde_json::Value;
+
+use super::ApiError;
+use crate::api::catalog::{Catalog, Paging};
+
+/// Page size used when the documentation names no default.
+const FALLBACK_DEFAULT_SIZE: i64 = 20;
+
+/// The window of items one request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: usize,
+    pub size: usize,
+}
+
+impl Window {
+    /// The items of `all` inside this window.
+    pub fn apply<T: Clone>(&self, all: &[T]) -> Vec<T> {
+        all.iter()
+            .skip(self.start)
+            .take(self.size)
+            .cloned()
+            .collect()
+    }
+}
+
+/// The paging rule of an action.
+pub fn rule<'a>(catalog: &'a Catalog, action: &str) -> &'a Paging {
+    catalog
+        .action(action)
+        .and_then(|a| a.paging.as_ref())
+        .expect("only paged actions ask for a window")
+}
+
+/// Read the offset and size parameters of `params` under the action's rule.
+///
+/// # Errors
+/// `InvalidParameterValue` for a negative offset, a size below 1 or above the maximum.
+pub fn window(catalog: &Catalog, action: &str, params: &Value) -> Result<Window, ApiError> {
+    let rule = rule(catalog, action);
+    let size = params
+        .get(&rule.size_param)
+        .and_then(Value::as_i64)
+        .unwrap_or(rule.default_size.unwrap_or(FALLBACK_DEFAULT_SIZE));
+    let max = rule.max_size.unwrap_or(i64::MAX);
+    if size < 1 || size > max {
+        let range = match rule.max_size {
+            Some(m) => format!("between 1 and {m}"),
+            None => "at least 1".to_string(),
+        };
+        return Err(ApiError::new(
+            "InvalidParameterValue",
+            format!(
+                "The value of parameter `{}` must be {range}, got {size}.",
+                rule.size_param
+            ),
+        ));
+    }
+    let offset = params
+        .get(&rule.offset_param)
+        .and_then(Value::as_i64)
+        .unwrap_or(rule.first);
+    if offset < 0 {
+        return Err(ApiError::new(
+            "InvalidParameterValue",
+            format!(
+                "The value of parameter `{}` must not be negative.",
+                rule.offset_param
+            ),
+        ));
+    }
+    let start = match rule.style.as_str() {
+        "page_number" => (offset.max(1) - 1).saturating_mul(size),
+        _ => offset,
+    };
+    Ok(Window {
+        start: usize::try_from(start).unwrap_or(usize::MAX),
+        size: size as usize,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn w(action: &str, params: Value) -> Result<Window, ApiError> {
+        window(crate::api::catalog::tcr(), action, &params)
+    }
+
+    #[test]
+    fn page_number_actions_count_pages_from_one_and_serve_zero_as_first() {
+        assert_eq!(
+            w("DescribeImages", json!({"Limit": 7, "Offset": 3})).unwrap(),
+            Window { start: 14, size: 7 }
+        );
+        assert_eq!(
+            w("DescribeImages", json!({"Limit": 7, "Offset": 1}))
+                .unwrap()
+                .start,
+            0
+        );
+        assert_eq!(
+            w("DescribeImages", json!({"Limit": 7, "Offset": 0}))
+                .unwrap()
+                .start,
+            0
+        );
+        assert_eq!(
+            w("DescribeImages", json!({})).unwrap(),
+            Window { start: 0, size: 20 }
+        );
+    }
+
+    #[test]
+    fn item_offset_actions_count_items() {
+        assert_eq!(
+            w("DescribeInstances", json!({"Limit": 5, "Offset": 3})).unwrap(),
+            Window { start: 3, size: 5 }
+        );
+        assert_eq!(
+            w("DescribeImagePersonal", json!({"Offset": 40})).unwrap(),
+            Window {
+                start: 40,
+                size: 20
+            }
+        );
+    }
+
+    #[test]
+    fn sizes_outside_the_documented_range_are_refused() {
+        let err = w("DescribeRepositories", json!({"Limit": 101})).unwrap_err();
+        assert_eq!(err.code, "InvalidParameterValue");
+        assert!(err.message.contains("between 1 and 100"), "{}", err.message);
+        assert!(w("DescribeImages", json!({"Limit": 0})).is_err());
+        assert!(w("DescribeImages", json!({"Offset": -1})).is_err());
+        assert!(w("DescribeImages", json!({"Limit": 1000})).is_ok());
+    }
+}
