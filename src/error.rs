@@ -82,6 +82,10 @@ pub enum Error {
     #[error("{0}")]
     Script(String),
 
+    /// The script stopped on a configuration problem (no credentials): exit code 2.
+    #[error("{0}")]
+    ScriptConfig(String),
+
     /// Reading or writing a local file failed.
     #[error("{path}: {source}")]
     Io {
@@ -91,13 +95,21 @@ pub enum Error {
     },
 }
 
+impl From<mlua::Error> for Error {
+    /// Lua errors outside a script's own code (building a state, internal chunks).
+    fn from(e: mlua::Error) -> Self {
+        Error::Script(crate::lua::error_message(&e))
+    }
+}
+
 impl Error {
     /// The exit code this error should end the process with.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::UnknownRegion { .. } | Error::Config(_) | Error::NoCredentials { .. } => {
-                EXIT_USAGE
-            }
+            Error::UnknownRegion { .. }
+            | Error::Config(_)
+            | Error::NoCredentials { .. }
+            | Error::ScriptConfig(_) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
     }
@@ -119,7 +131,7 @@ impl Error {
             Error::UnknownRegion { .. } => "Client.UnknownRegion".into(),
             Error::Config(_) => "Client.Configuration".into(),
             Error::NoCredentials { .. } => "Client.NoCredentials".into(),
-            Error::Script(_) => "Client.Script".into(),
+            Error::Script(_) | Error::ScriptConfig(_) => "Client.Script".into(),
             Error::Io { .. } => "Client.Io".into(),
         }
     }

@@ -77,6 +77,86 @@ pub fn error_message(err: &mlua::Error) -> String {
     crate::redact::redact(&text)
 }
 
+/// Run a loaded chunk to the end, turning whatever it raises into one readable message.
+///
+/// The chunk runs under `xpcall` so the message handler sees the stack where the error was
+/// raised: a non-string error value (`error({})`) still gets the `file:line` of the `error`
+/// call, and the traceback goes to the debug log.
+///
+/// # Errors
+/// `Script` with the message, or `ScriptConfig` when the script stopped because no
+/// credentials were found (a configuration problem, exit code 2).
+pub async fn run_chunk(lua: &Lua, chunk: mlua::Function) -> crate::Result<()> {
+    let describe = lua.create_function(|lua, err: LuaValue| {
+        let message = describe_error(lua, &err);
+        if let Ok(trace) = lua.traceback(None, 2) {
+            tracing::debug!("{}", trace.to_string_lossy());
+        }
+        let code = match &err {
+            LuaValue::Table(t) => t.get::<Option<String>>("code").ok().flatten(),
+            _ => None,
+        };
+        // A message handler returns one value: pack message and code in a list.
+        lua.create_sequence_from([Some(message), code])
+    })?;
+    let runner: mlua::Function = lua
+        .load(
+            "local chunk, describe = ...\n\
+             local ok, failure = xpcall(chunk, describe)\n\
+             if ok then return true end\n\
+             return false, failure[1], failure[2]",
+        )
+        .set_name("=[tcrl]")
+        .into_function()?;
+    let (ok, message, code): (bool, Option<String>, Option<String>) = runner
+        .call_async((chunk, describe))
+        .await
+        .map_err(|e| crate::Error::Script(error_message(&e)))?;
+    if ok {
+        return Ok(());
+    }
+    let message = crate::redact::redact(&message.unwrap_or_else(|| "unknown error".into()));
+    match code.as_deref() {
+        Some("Client.NoCredentials") => Err(crate::Error::ScriptConfig(message)),
+        _ => Err(crate::Error::Script(message)),
+    }
+}
+
+/// The text of an error value, with the raising line for values that carry none.
+fn describe_error(lua: &Lua, err: &LuaValue) -> String {
+    match err {
+        LuaValue::String(s) => s.to_string_lossy(),
+        LuaValue::Table(t)
+            if t.metatable()
+                .and_then(|m| m.get::<LuaValue>("__tostring").ok())
+                .is_some_and(|f| !f.is_nil()) =>
+        {
+            lua_tostring(lua, err.clone())
+        }
+        LuaValue::UserData(_) | LuaValue::Error(_) => lua_tostring(lua, err.clone()),
+        other => {
+            let what = format!("(error object is a {} value)", other.type_name());
+            match raising_location(lua) {
+                Some(at) => format!("{at}: {what}"),
+                None => what,
+            }
+        }
+    }
+}
+
+/// `file:line` of the innermost Lua frame below the message handler.
+fn raising_location(lua: &Lua) -> Option<String> {
+    // Level 0 is the handler itself (a Rust function); search up for the first Lua frame.
+    (1..64).find_map(|level| {
+        lua.inspect_stack(level, |d| {
+            let line = d.current_line()?;
+            let src = d.source().short_src?.to_string();
+            (src != "[C]").then(|| format!("{src}:{line}"))
+        })
+        .flatten()
+    })
+}
+
 /// Convenience for host functions: a Lua runtime error with a message.
 pub(crate) fn runtime_error(message: impl Into<String>) -> mlua::Error {
     mlua::Error::RuntimeError(message.into())

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::lua::{error_message, new_state, Runtime};
+use crate::lua::{error_message, new_state, run_chunk, Runtime};
 
 /// Run the script at `path`.
 ///
@@ -16,9 +16,10 @@ pub async fn run_file(runtime: Arc<Runtime>, path: &Path) -> Result<()> {
         source,
     })?;
     let lua = new_state(runtime).map_err(|e| Error::Script(error_message(&e)))?;
-    let chunk = lua.load(source).set_name(format!("@{}", path.display()));
-    chunk
-        .exec_async()
-        .await
-        .map_err(|e| Error::Script(error_message(&e)))
+    let chunk = lua
+        .load(source)
+        .set_name(format!("@{}", path.display()))
+        .into_function()
+        .map_err(|e| Error::Script(error_message(&e)))?;
+    run_chunk(&lua, chunk).await
 }

@@ -1,0 +1,252 @@
+//! The `tcrl emulator` command and the emulator's faults and observation: request log file,
+//! state persistence, latency, injected failures, rate limit, dropped connections.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+use serde_json::json;
+use tcrl::emulator::{demo, Options};
+
+use crate::harness::{Env, Run, ANCHOR};
+
+/// Start `tcrl emulator` on a free port; return the child and its address.
+fn spawn_emulator(env: &Env, args: &[&str]) -> (Child, String) {
+    let mut child = env
+        .tcrl()
+        .args(["emulator", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().unwrap().unwrap();
+    let addr = first.rsplit("http://").next().unwrap().trim().to_string();
+    let mut banner = vec![first];
+    for _ in 0..3 {
+        banner.push(lines.next().unwrap().unwrap());
+    }
+    let text = banner.join("\n");
+    assert!(
+        text.contains("demo credentials") || text.contains("accepting SecretId"),
+        "{text}"
+    );
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+fn interrupt(child: &mut Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "emulator exit {exit:?}");
+}
+
+#[test]
+fn emulator_command_serves_scripts_logs_requests_and_persists_state() {
+    let env = Env::offline();
+    let state = env.dir.path().join("state.json");
+    let log = env.dir.path().join("requests.jsonl");
+    let (mut child, addr) = spawn_emulator(
+        &env,
+        &[
+            "--state",
+            state.to_str().unwrap(),
+            "--log",
+            log.to_str().unwrap(),
+        ],
+    );
+    let script = env.script(
+        "s.lua",
+        r#"tcr.call("CreateNamespace", {RegistryId = "tcr-demo0001", NamespaceName = "added", IsPublic = false})
+           print(tcr.call("DescribeNamespaces", {RegistryId = "tcr-demo0001"}).TotalCount)"#,
+    );
+    let run = |cmd: &mut std::process::Command| {
+        Run::of(
+            cmd.env("TENCENTCLOUD_SECRET_ID", tcrl::emulator::DEMO_SECRET_ID)
+                .env("TENCENTCLOUD_SECRET_KEY", tcrl::emulator::DEMO_SECRET_KEY),
+        )
+    };
+    assert_eq!(
+        run(env
+            .tcrl()
+            .arg("run")
+            .arg(&script)
+            .args(["--endpoint", &format!("http://{addr}")]))
+        .ok(),
+        "5\n"
+    );
+    interrupt(&mut child);
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        (
+            lines[0]["action"].as_str(),
+            lines[0]["code"].as_str(),
+            lines[0]["mutating"].as_bool()
+        ),
+        (Some("CreateNamespace"), Some("ok"), Some(true))
+    );
+    assert_eq!(lines[0]["params"]["NamespaceName"], "added");
+    assert_eq!(lines[1]["mutating"], false);
+    // Restarting with the same --state keeps the change.
+    let (mut child, addr) = spawn_emulator(&env, &["--state", state.to_str().unwrap()]);
+    let check = env.script("c.lua", r#"print(tcr.call("DescribeNamespaces", {RegistryId = "tcr-demo0001", NamespaceName = "added"}).TotalCount)"#);
+    assert_eq!(
+        run(env
+            .tcrl()
+            .arg("run")
+            .arg(&check)
+            .args(["--endpoint", &format!("http://{addr}")]))
+        .ok(),
+        "1\n"
+    );
+    interrupt(&mut child);
+}
+
+#[test]
+fn emulator_command_accepts_given_keys_only_and_rejects_bad_options() {
+    let env = Env::offline();
+    let (mut child, addr) = spawn_emulator(
+        &env,
+        &[
+            "--secret-id",
+            "AKIDmine000000",
+            "--secret-key",
+            "my-key-0000000",
+            "--generate",
+            "3x4",
+        ],
+    );
+    let script = env.script(
+        "s.lua",
+        r#"print(tcr.call("DescribeRepositories", {RegistryId = "tcr-demo0001"}).TotalCount)"#,
+    );
+    let with = |id: &str, key: &str| {
+        Run::of(
+            env.tcrl()
+                .arg("run")
+                .arg(&script)
+                .args(["--endpoint", &format!("http://{addr}")])
+                .env("TENCENTCLOUD_SECRET_ID", id)
+                .env("TENCENTCLOUD_SECRET_KEY", key),
+        )
+    };
+    assert_eq!(with("AKIDmine000000", "my-key-0000000").ok(), "3\n");
+    assert!(with(
+        tcrl::emulator::DEMO_SECRET_ID,
+        tcrl::emulator::DEMO_SECRET_KEY
+    )
+    .fails(1)
+    .contains("AuthFailure.SecretIdNotFound"));
+    assert!(with("AKIDmine000000", "wrong-key-00000")
+        .fails(1)
+        .contains("AuthFailure.SignatureFailure"));
+    interrupt(&mut child);
+    let bad = Run::of(env.tcrl().args(["emulator", "--generate", "lots"]));
+    assert!(bad.fails(2).contains("expected REPOSxTAGS"));
+    let bad = Run::of(env.tcrl().args(["emulator", "--fail-rate", "2"]));
+    assert!(bad.fails(2).contains("probability"));
+}
+
+#[test]
+fn injected_failures_and_rate_limits_answer_like_the_service() {
+    let env = Env::with(
+        demo::demo(ANCHOR),
+        Options {
+            fail_rate: 1.0,
+            fail_code: "InternalError".into(),
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        env.error_code("DescribeInstances", json!({})).0,
+        "InternalError"
+    );
+    let env = Env::with(
+        demo::demo(ANCHOR),
+        Options {
+            rate_limit: Some(3),
+            ..Default::default()
+        },
+    );
+    let codes: Vec<String> = (0..8)
+        .map(|_| match env.call("DescribeInstances", json!({})) {
+            Ok(_) => "ok".to_string(),
+            Err(tcrl::Error::Api { code, .. }) => code,
+            Err(e) => panic!("{e}"),
+        })
+        .collect();
+    let limited = codes
+        .iter()
+        .filter(|c| *c == "RequestLimitExceeded")
+        .count();
+    // 8 calls take far less than 3 seconds: at most 3 per second pass, the rest are limited.
+    assert!(limited >= 2, "{codes:?}");
+    assert!(
+        codes.iter().filter(|c| *c == "ok").count() <= 6,
+        "{codes:?}"
+    );
+}
+
+#[test]
+fn dropped_connections_surface_as_network_errors() {
+    let env = Env::with(
+        demo::demo(ANCHOR),
+        Options {
+            drop_rate: 1.0,
+            ..Default::default()
+        },
+    );
+    match env.call("DescribeInstances", json!({})) {
+        Err(e @ tcrl::Error::Transport { .. }) => assert_eq!(e.code(), "Client.Network"),
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+    assert_eq!(
+        env.emulator().emulator.requests().len(),
+        1,
+        "the request arrived before the drop"
+    );
+}
+
+#[test]
+fn latency_is_added_and_concurrent_requests_are_observed() {
+    let env = Env::with(
+        demo::demo(ANCHOR),
+        Options {
+            latency_ms: Some((200, 200)),
+            ..Default::default()
+        },
+    );
+    let script = env.script("p.lua", "print(tcr.call('DescribeInstances').TotalCount)");
+    let started = std::time::Instant::now();
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            env.tcrl()
+                .arg("run")
+                .arg(&script)
+                .args(["--endpoint", &env.endpoint()])
+                .env("TENCENTCLOUD_SECRET_ID", tcrl::emulator::DEMO_SECRET_ID)
+                .env("TENCENTCLOUD_SECRET_KEY", tcrl::emulator::DEMO_SECRET_KEY)
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        assert!(c.wait_with_output().unwrap().status.success());
+    }
+    assert!(started.elapsed() >= std::time::Duration::from_millis(200));
+    assert!(
+        env.emulator().emulator.max_in_flight() >= 2,
+        "three processes waiting 200 ms overlap"
+    );
+}
