@@ -4,6 +4,7 @@
 
 pub mod convert;
 pub mod tcr_module;
+pub mod time;
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -38,6 +38,7 @@ pub fn create(lua: &Lua, runtime: Arc<Runtime>) -> mlua::Result<Table> {
     core.set("sign", sign(lua, runtime.clone())?)?;
     core.set("json", json(lua)?)?;
     core.set("log", log(lua)?)?;
+    core.set("time", super::time::create(lua)?)?;
     core.set("null", LuaValue::NULL)?;
     core.set(
         "sleep",
