@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::api::ratelimit::RateLimits;
 use crate::api::Client;
 use crate::cli::{Cli, Command, ConnectArgs, EmulatorArgs, RunArgs};
 use crate::credentials::{ChainInputs, CredentialProvider, Credentials};
@@ -68,6 +69,10 @@ pub fn settings_from(connect: &ConnectArgs) -> Result<Settings> {
             .unwrap_or_else(|| region::DEFAULT_ROOT_DOMAIN.to_string()),
         regional: connect.regional,
     };
+    settings.retry.retries = connect.retries;
+    settings.retry.base_delay = connect.retry_base;
+    settings.rate_limit = connect.rate_limit;
+    settings.action_rate_limits = connect.action_rate_limit.iter().cloned().collect();
     settings.connect_timeout = connect.connect_timeout;
     settings.request_timeout = connect.request_timeout;
     if let Some(lang) = &connect.language {
@@ -102,7 +107,8 @@ fn build_runtime(
         ))?,
     };
     tracing::debug!(?credentials, region = %settings.region, "runtime ready");
-    let client = Client::new(Arc::new(credentials), settings.connect_timeout)?;
+    let limits = RateLimits::new(settings.rate_limit, settings.action_rate_limits.clone());
+    let client = Client::new(Arc::new(credentials), settings.connect_timeout, limits)?;
     Ok(Arc::new(Runtime {
         settings,
         client,

@@ -161,6 +161,32 @@ pub struct ConnectArgs {
     /// Language of API error messages: zh-CN or en-US.
     #[arg(long)]
     pub language: Option<String>,
+
+    /// Retries of a failed call that is safe to repeat (rate limited, or read-only and
+    /// failed on the server or network); 0 turns retries off.
+    #[arg(long, default_value_t = 4)]
+    pub retries: u32,
+
+    /// Base delay of the exponential backoff between retries (full jitter), e.g. 200ms.
+    #[arg(long, default_value = "200ms", value_parser = crate::settings::parse_duration)]
+    pub retry_base: std::time::Duration,
+
+    /// Client-side limit in requests per second per action, shared by all concurrent calls
+    /// (TCR's documented default is 20); 0 turns it off.
+    #[arg(long, default_value_t = 20)]
+    pub rate_limit: u32,
+
+    /// A different limit for one action, e.g. DescribeImages=50. Repeatable.
+    #[arg(long, value_name = "ACTION=N", value_parser = parse_action_limit)]
+    pub action_rate_limit: Vec<(String, u32)>,
+}
+
+fn parse_action_limit(text: &str) -> Result<(String, u32), String> {
+    let (action, n) = parse_key_value(text)?;
+    let n = n
+        .parse()
+        .map_err(|_| format!("expected ACTION=N with a whole number, got {text:?}"))?;
+    Ok((action, n))
 }
 
 fn parse_key_value(text: &str) -> Result<(String, String), String> {

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::api::retry::RetryPolicy;
 use crate::api::{CallOptions, HttpMethod};
 use crate::error::{Error, Result};
 use crate::region::{self, Endpoint, EndpointPolicy};
@@ -22,6 +23,10 @@ pub struct Settings {
     pub request_timeout: Duration,
     pub language: Option<String>,
     pub sign_method: SignMethod,
+    pub retry: RetryPolicy,
+    /// Requests per second per action (0: unlimited), and per-action exceptions.
+    pub rate_limit: u32,
+    pub action_rate_limits: std::collections::HashMap<String, u32>,
 }
 
 impl Default for Settings {
@@ -37,6 +42,9 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(60),
             language: None,
             sign_method: SignMethod::Tc3,
+            retry: RetryPolicy::default(),
+            rate_limit: crate::api::ratelimit::DEFAULT_PER_SECOND,
+            action_rate_limits: Default::default(),
         }
     }
 }
@@ -52,6 +60,8 @@ pub struct CallOverrides {
     pub sign_method: Option<SignMethod>,
     pub http_method: Option<HttpMethod>,
     pub language: Option<String>,
+    pub retries: Option<u32>,
+    pub retry_base: Option<Duration>,
 }
 
 impl Settings {
@@ -92,6 +102,11 @@ impl Settings {
             sign_method: overrides.sign_method.unwrap_or(self.sign_method),
             http_method: overrides.http_method.unwrap_or(HttpMethod::Post),
             language: overrides.language.clone().or_else(|| self.language.clone()),
+            retry: RetryPolicy {
+                retries: overrides.retries.unwrap_or(self.retry.retries),
+                base_delay: overrides.retry_base.unwrap_or(self.retry.base_delay),
+                max_delay: self.retry.max_delay,
+            },
         })
     }
 }

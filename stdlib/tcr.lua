@@ -84,4 +84,221 @@ function M.client(defaults)
   return client
 end
 
+-- Pagination -------------------------------------------------------------------------------
+
+local paging_rule = core.paging_rule
+core.paging_rule = nil
+
+-- Options that belong to the helpers, not to each call.
+local PAGING_OPTIONS = { page_size = true, max_items = true, paging = true }
+
+-- Value at a dotted path such as "Data.TagInfo".
+local function at_path(value, path)
+  for key in string.gmatch(path, "[^.]+") do
+    if type(value) ~= "table" then
+      return nil
+    end
+    value = value[key]
+  end
+  return value
+end
+
+local function check_string(fname, name, value, level)
+  if type(value) ~= "string" or value == "" then
+    error(string.format("%s: %s must be a non-empty string, got %s", fname, name, type(value)), level + 1)
+  end
+end
+
+-- The paging rule for a call: opts.paging (for actions the table does not know) over the
+-- table's row.
+local function resolve_rule(fname, action, opts, level)
+  local rule = paging_rule(action)
+  local custom = opts.paging
+  if custom ~= nil then
+    if type(custom) ~= "table" then
+      error(fname .. ": opts.paging must be a table", level + 1)
+    end
+    rule = rule or {}
+    local merged = {}
+    for k, v in pairs(rule) do
+      merged[k] = v
+    end
+    for k, v in pairs(custom) do
+      merged[k] = v
+    end
+    rule = merged
+    rule.first = rule.first or (rule.style == "page_number" and 1 or 0)
+    rule.page_size = rule.page_size or rule.max_size or 20
+  end
+  if rule == nil then
+    error(string.format(
+      "%s: %s is not in the paging table; pass opts.paging = {style = \"page_number\"|\"item_offset\", "
+        .. "offset_param =, size_param =, list_field =, total_field =}", fname, action), level + 1)
+  end
+  if rule.style ~= "page_number" and rule.style ~= "item_offset" then
+    error(fname .. ": paging.style must be \"page_number\" or \"item_offset\"", level + 1)
+  end
+  for _, field in ipairs({ "offset_param", "size_param", "list_field" }) do
+    check_string(fname, "paging." .. field, rule[field], level + 1)
+  end
+  return rule
+end
+
+-- An iterator over the pages of a call: each step returns `response, items`.
+local function page_iterator(fname, action, params, opts, level)
+  check_string(fname, "action", action, level + 1)
+  if params ~= nil and type(params) ~= "table" then
+    error(fname .. ": params must be a table, got " .. type(params), level + 1)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error(fname .. ": opts must be a table, got " .. type(opts), level + 1)
+  end
+  params, opts = params or {}, opts or {}
+  local rule = resolve_rule(fname, action, opts, level + 1)
+  local size = opts.page_size or rule.page_size
+  if math.type(size) ~= "integer" or size < 1 or (rule.max_size and size > rule.max_size) then
+    error(string.format("%s: page_size must be a whole number from 1 to %s, got %s",
+      fname, tostring(rule.max_size or "any"), tostring(size)), level + 1)
+  end
+  local call_opts = {}
+  for k, v in pairs(opts) do
+    if not PAGING_OPTIONS[k] then
+      call_opts[k] = v
+    end
+  end
+  local pages, seen, finished, previous = 0, 0, false, nil
+  return function()
+    if finished then
+      return nil
+    end
+    local request = {}
+    for k, v in pairs(params) do
+      request[k] = v
+    end
+    if rule.style == "page_number" then
+      request[rule.offset_param] = rule.first + pages
+    else
+      request[rule.offset_param] = rule.first + seen
+    end
+    request[rule.size_param] = size
+    local ok, response = raw_call(action, request, call_opts)
+    if not ok then
+      raise(response, 2)
+    end
+    local items = at_path(response, rule.list_field) or {}
+    local total = rule.total_field and at_path(response, rule.total_field)
+    local count = #items
+    if count > 0 then
+      -- A server that ignores the offset would return the same page forever.
+      local signature = M.json.encode(items)
+      if signature == previous then
+        local e = { code = "Client.PagingLoop", action = action, message = string.format(
+          "page %d repeats the previous page; the server ignores %s", pages + 1, rule.offset_param) }
+        raise(e, 2)
+      end
+      previous = signature
+    end
+    pages, seen = pages + 1, seen + count
+    if count == 0 or count < size or (math.type(total) == "integer" and seen >= total) then
+      finished = true
+    end
+    if count == 0 and pages > 1 then
+      return nil
+    end
+    return response, items
+  end
+end
+
+---Iterate over whole responses, page by page.
+function M.pages(action, params, opts)
+  local next_page = page_iterator("tcr.pages", action, params, opts, 2)
+  return function()
+    return (next_page())
+  end
+end
+
+---Iterate over the items of every page.
+function M.paginate(action, params, opts)
+  local next_page = page_iterator("tcr.paginate", action, params, opts, 2)
+  local max_items = opts and opts.max_items
+  if max_items ~= nil and (math.type(max_items) ~= "integer" or max_items < 0) then
+    error("tcr.paginate: max_items must be a whole number, got " .. tostring(max_items), 2)
+  end
+  local items, index, yielded = {}, 0, 0
+  return function()
+    if max_items and yielded >= max_items then
+      return nil
+    end
+    while index >= #items do
+      local _, page_items = next_page()
+      if page_items == nil then
+        return nil
+      end
+      items, index = page_items, 0
+    end
+    index, yielded = index + 1, yielded + 1
+    return items[index]
+  end
+end
+
+---Every item of every page, as one list.
+function M.collect(action, params, opts)
+  local out = {}
+  for item in M.paginate(action, params, opts) do
+    out[#out + 1] = item
+  end
+  return out
+end
+
+-- Concurrency ------------------------------------------------------------------------------
+
+local map_protected = core.map_protected
+core.map_protected = nil
+
+---Run `fn(item)` for every item with up to `opts.concurrency` (default 8) in flight.
+---Returns `results, failures`; with `opts.fail_fast`, raises on the first failure.
+function M.map(list, fn, opts)
+  if type(list) ~= "table" then
+    error("tcr.map: list must be a table, got " .. type(list), 2)
+  end
+  if type(fn) ~= "function" then
+    error("tcr.map: fn must be a function, got " .. type(fn), 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("tcr.map: opts must be a table, got " .. type(opts), 2)
+  end
+  opts = opts or {}
+  local concurrency = opts.concurrency or 8
+  if math.type(concurrency) ~= "integer" or concurrency < 1 then
+    error("tcr.map: opts.concurrency must be a whole number of at least 1, got " .. tostring(concurrency), 2)
+  end
+  local results, failures = map_protected(list, function(item)
+    return pcall(fn, item)
+  end, concurrency, opts.fail_fast and true or false)
+  if opts.fail_fast and #failures > 0 then
+    local parts = {}
+    for _, f in ipairs(failures) do
+      parts[#parts + 1] = string.format("[%d] %s", f.index, tostring(f.error))
+    end
+    error(string.format("tcr.map: %d item(s) failed: %s", #failures, table.concat(parts, "; ")), 2)
+  end
+  return results, failures
+end
+
+---Run a fixed set of functions concurrently; returns their results in order, and failures.
+function M.parallel(fns, opts)
+  if type(fns) ~= "table" then
+    error("tcr.parallel: expected a list of functions, got " .. type(fns), 2)
+  end
+  for i, f in ipairs(fns) do
+    if type(f) ~= "function" then
+      error(string.format("tcr.parallel: item %d is a %s, not a function", i, type(f)), 2)
+    end
+  end
+  opts = opts or {}
+  return M.map(fns, function(f)
+    return f()
+  end, { concurrency = opts.concurrency or math.max(#fns, 1), fail_fast = opts.fail_fast })
+end
+
 return M

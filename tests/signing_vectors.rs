@@ -260,6 +260,7 @@ fn client_prepare_matches_the_compact_json_vector() {
         sign_method: SignMethod::Tc3,
         http_method: HttpMethod::Post,
         language: None,
+        retry: Default::default(),
     };
     let creds = Credentials::new(s(&input["secret_id"]), s(&input["secret_key"]), None);
     let req = prepare(

@@ -4,12 +4,15 @@
 //! request that [`Client::call`] would send. Size limits are enforced before anything is sent.
 //! Retries, rate limits and pagination live above this layer.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use super::params::flatten;
+use super::ratelimit::RateLimits;
+use super::retry::{reason_to_retry, RetryPolicy};
 use crate::credentials::{CredentialProvider, Credentials};
 use crate::error::{Error, Result};
 use crate::region::Endpoint;
@@ -62,6 +65,7 @@ pub struct CallOptions {
     pub http_method: HttpMethod,
     /// `X-TC-Language` / `Language` (`zh-CN` or `en-US`), when set.
     pub language: Option<String>,
+    pub retry: RetryPolicy,
 }
 
 /// A signed request, ready to send. Holds the session token in a header but never the key.
@@ -306,24 +310,45 @@ fn quote(body: &[u8]) -> String {
     }
 }
 
-/// Sends signed requests; cheap to clone, shares one connection pool.
+/// Sends signed requests; cheap to clone, shares one connection pool, one set of rate
+/// limiters and one clock-skew correction.
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     credentials: Arc<CredentialProvider>,
+    limits: Arc<RateLimits>,
+    /// Seconds to add to the local clock, learnt from `AuthFailure.SignatureExpire`.
+    clock_offset: Arc<AtomicI64>,
+}
+
+/// What came back over HTTP, before decoding.
+struct RawResponse {
+    status: u16,
+    /// The server's `Date` header, as Unix seconds.
+    date: Option<i64>,
+    body: Vec<u8>,
 }
 
 impl Client {
-    /// A client with the given connect timeout.
+    /// A client with the given connect timeout and rate limits.
     ///
     /// # Errors
     /// `Config` when the HTTP stack cannot be set up (TLS roots).
-    pub fn new(credentials: Arc<CredentialProvider>, connect_timeout: Duration) -> Result<Self> {
+    pub fn new(
+        credentials: Arc<CredentialProvider>,
+        connect_timeout: Duration,
+        limits: RateLimits,
+    ) -> Result<Self> {
         let http = crate::http_client_builder()
             .connect_timeout(connect_timeout)
             .build()
             .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
-        Ok(Client { http, credentials })
+        Ok(Client {
+            http,
+            credentials,
+            limits: Arc::new(limits),
+            clock_offset: Arc::new(AtomicI64::new(0)),
+        })
     }
 
     /// The current credentials (resolving the chain lazily).
@@ -334,21 +359,76 @@ impl Client {
         self.credentials.get(&self.http).await
     }
 
-    /// Call `action` and return its `Response` object (with `RequestId`).
+    /// The local clock corrected by any skew learnt from the service.
+    pub fn now(&self) -> i64 {
+        chrono::Utc::now().timestamp() + self.clock_offset.load(Ordering::Relaxed)
+    }
+
+    /// Call `action` and return its `Response` object (with `RequestId`), waiting for the rate
+    /// limiter, retrying what is safe to retry, and correcting clock skew once.
     ///
     /// # Errors
     /// Every failure as a typed [`Error`]: local validation, transport, API error.
     pub async fn call(&self, action: &str, params: &Value, opts: &CallOptions) -> Result<Value> {
-        let credentials = self.credentials().await?;
-        let timestamp = chrono::Utc::now().timestamp();
-        let request = prepare(
+        let mut attempt = 0;
+        let mut skew_corrected = false;
+        loop {
+            let (result, server_date) = self.call_once(action, params, opts).await;
+            let error = match result {
+                Ok(response) => return Ok(response),
+                Err(e) => e,
+            };
+            if let (Error::Api { code, .. }, Some(date), false) =
+                (&error, server_date, skew_corrected)
+            {
+                if code == "AuthFailure.SignatureExpire" {
+                    let skew = date - chrono::Utc::now().timestamp();
+                    self.clock_offset.store(skew, Ordering::Relaxed);
+                    skew_corrected = true;
+                    tracing::warn!(
+                        action,
+                        skew_seconds = skew,
+                        "local clock differs from the service; re-signing with the service's time"
+                    );
+                    continue;
+                }
+            }
+            let Some(reason) = reason_to_retry(action, params, &error) else {
+                return Err(error);
+            };
+            if attempt >= opts.retry.retries {
+                return Err(error);
+            }
+            let delay = opts.retry.delay(attempt, rand::random::<f64>());
+            attempt += 1;
+            tracing::debug!(action, attempt, delay_ms = delay.as_millis() as u64, reason, error = %error.code(), "retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One signed request, after the rate limiter; also returns the server's `Date`.
+    async fn call_once(
+        &self,
+        action: &str,
+        params: &Value,
+        opts: &CallOptions,
+    ) -> (Result<Value>, Option<i64>) {
+        let credentials = match self.credentials().await {
+            Ok(c) => c,
+            Err(e) => return (Err(e), None),
+        };
+        self.limits.wait(&opts.service, action).await;
+        let request = match prepare(
             action,
             params,
             opts,
             &credentials,
-            timestamp,
+            self.now(),
             rand::random(),
-        )?;
+        ) {
+            Ok(r) => r,
+            Err(e) => return (Err(e), None),
+        };
         tracing::debug!(
             action,
             region = %opts.region,
@@ -357,11 +437,14 @@ impl Client {
             "sending request"
         );
         let started = std::time::Instant::now();
-        let (status, body) = self.send(action, opts, request).await?;
-        let result = decode_response(action, opts, status, &body);
+        let raw = match self.send(action, opts, request).await {
+            Ok(raw) => raw,
+            Err(e) => return (Err(e), None),
+        };
+        let result = decode_response(action, opts, raw.status, &raw.body);
         tracing::debug!(
             action,
-            status,
+            status = raw.status,
             elapsed_ms = started.elapsed().as_millis() as u64,
             outcome = match &result {
                 Ok(_) => "ok".to_string(),
@@ -369,7 +452,7 @@ impl Client {
             },
             "received response"
         );
-        result
+        (result, raw.date)
     }
 
     async fn send(
@@ -377,7 +460,7 @@ impl Client {
         action: &str,
         opts: &CallOptions,
         request: PreparedRequest,
-    ) -> Result<(u16, Vec<u8>)> {
+    ) -> Result<RawResponse> {
         let method = match request.method {
             HttpMethod::Get => reqwest::Method::GET,
             HttpMethod::Post => reqwest::Method::POST,
@@ -398,8 +481,18 @@ impl Client {
         };
         let response = builder.body(request.body).send().await.map_err(transport)?;
         let status = response.status().as_u16();
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|d| d.to_str().ok())
+            .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+            .map(|d| d.timestamp());
         let body = response.bytes().await.map_err(transport)?;
-        Ok((status, body.to_vec()))
+        Ok(RawResponse {
+            status,
+            date,
+            body: body.to_vec(),
+        })
     }
 }
 
@@ -455,6 +548,7 @@ mod tests {
             sign_method: sign,
             http_method: method,
             language: None,
+            retry: RetryPolicy::default(),
         }
     }
 

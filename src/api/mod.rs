@@ -3,6 +3,9 @@
 
 pub mod catalog;
 pub mod client;
+pub mod paginate;
 pub mod params;
+pub mod ratelimit;
+pub mod retry;
 
 pub use client::{CallOptions, Client, HttpMethod, PreparedRequest};

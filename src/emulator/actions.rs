@@ -13,7 +13,6 @@ use super::store::{
     Repository, RetentionExecution, RetentionRule, RetentionTask, Store, Tag,
 };
 use super::ApiError;
-use crate::api::catalog::Catalog;
 
 /// Actions the emulator implements; any other catalogued action is `UnsupportedOperation`.
 pub const IMPLEMENTED: &[&str] = &[
@@ -41,7 +40,6 @@ pub const IMPLEMENTED: &[&str] = &[
 /// Everything a handler may use.
 pub struct Ctx<'a> {
     pub store: &'a mut Store,
-    pub catalog: &'a Catalog,
     pub params: &'a Value,
     pub action: &'a str,
     pub now: i64,
@@ -119,7 +117,7 @@ fn repository<'a>(ctx: &'a mut Ctx<'_>) -> Result<&'a mut Repository, ApiError> 
 }
 
 fn page<T: Clone>(ctx: &Ctx<'_>, items: &[T]) -> Result<Vec<T>, ApiError> {
-    Ok(window(ctx.catalog, ctx.action, ctx.params)?.apply(items))
+    Ok(window(ctx.action, ctx.params)?.apply(items))
 }
 
 fn describe_instances(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {

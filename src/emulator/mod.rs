@@ -236,7 +236,6 @@ impl Emulator {
         let mut store = lock(&self.store);
         actions::dispatch(&mut actions::Ctx {
             store: &mut store,
-            catalog: self.catalog,
             params: &incoming.params,
             action: &incoming.action,
             now: self.now(),
@@ -424,9 +423,14 @@ async fn handle(
     };
     // Exactly `application/json`: Tencent's SDK and CLI only treat an error response with this
     // exact content type as an error.
+    let date = chrono::DateTime::from_timestamp(emu.now(), 0)
+        .unwrap_or_default()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "application/json")
+        .header(header::DATE, date)
         .body(Body::from(envelope.to_string()))
         .expect("static status and header are valid")
 }

@@ -1,8 +1,9 @@
-//! How each emulated `Describe*` action pages, in one place.
+//! How each emulated `Describe*` action pages.
 //!
-//! The rules come from the catalog (`data/tcr-actions.json`, derived from Tencent's parameter
-//! documentation): `page_number` actions (DescribeImages, DescribeRepositories,
-//! DescribeNamespaces, the retention describes) read `Offset` as a page number starting at 1,
+//! The rules come from the paging table the client uses too (`api::paginate`, derived from
+//! Tencent's parameter documentation): `page_number` actions (DescribeImages,
+//! DescribeRepositories, DescribeNamespaces, the retention describes) read `Offset` as a page
+//! number starting at 1,
 //! and serve page 0 as the first page because the documentation's own examples send 0;
 //! `item_offset` actions (DescribeInstances, the personal-edition describes) read `Offset` as
 //! the index of the first item. The page size defaults to the documented default (20 where the
@@ -11,10 +12,7 @@
 use serde_json::Value;
 
 use super::ApiError;
-use crate::api::catalog::{Catalog, Paging};
-
-/// Page size used when the documentation names no default.
-const FALLBACK_DEFAULT_SIZE: i64 = 20;
+use crate::api::paginate::{self, Style};
 
 /// The window of items one request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,24 +32,16 @@ impl Window {
     }
 }
 
-/// The paging rule of an action.
-pub fn rule<'a>(catalog: &'a Catalog, action: &str) -> &'a Paging {
-    catalog
-        .action(action)
-        .and_then(|a| a.paging.as_ref())
-        .expect("only paged actions ask for a window")
-}
-
 /// Read the offset and size parameters of `params` under the action's rule.
 ///
 /// # Errors
 /// `InvalidParameterValue` for a negative offset, a size below 1 or above the maximum.
-pub fn window(catalog: &Catalog, action: &str, params: &Value) -> Result<Window, ApiError> {
-    let rule = rule(catalog, action);
+pub fn window(action: &str, params: &Value) -> Result<Window, ApiError> {
+    let rule = paginate::rule(action).expect("only paged actions ask for a window");
     let size = params
         .get(&rule.size_param)
         .and_then(Value::as_i64)
-        .unwrap_or(rule.default_size.unwrap_or(FALLBACK_DEFAULT_SIZE));
+        .unwrap_or(rule.server_default_size());
     let max = rule.max_size.unwrap_or(i64::MAX);
     if size < 1 || size > max {
         let range = match rule.max_size {
@@ -79,9 +69,9 @@ pub fn window(catalog: &Catalog, action: &str, params: &Value) -> Result<Window,
             ),
         ));
     }
-    let start = match rule.style.as_str() {
-        "page_number" => (offset.max(1) - 1).saturating_mul(size),
-        _ => offset,
+    let start = match rule.style {
+        Style::PageNumber => (offset.max(1) - 1).saturating_mul(size),
+        Style::ItemOffset => offset,
     };
     Ok(Window {
         start: usize::try_from(start).unwrap_or(usize::MAX),
@@ -95,7 +85,7 @@ mod tests {
     use serde_json::json;
 
     fn w(action: &str, params: Value) -> Result<Window, ApiError> {
-        window(crate::api::catalog::tcr(), action, &params)
+        window(action, &params)
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! [`Runtime`]; every run gets a fresh state so runs stay independent.
 
 pub mod convert;
+pub mod tasks;
 pub mod tcr_module;
 pub mod time;
 
@@ -51,7 +52,32 @@ fn install_print(lua: &Lua) -> mlua::Result<()> {
         let _ = writeln!(out, "{line}");
         Ok(())
     })?;
-    lua.globals().set("print", print)
+    lua.globals().set("print", print)?;
+    // io.write to standard output shares print's buffer (and redaction), so output keeps its
+    // order; io.stdout:write and files are left to the io library.
+    let write = lua.create_function(|lua, args: mlua::MultiValue| {
+        let mut text = String::new();
+        for arg in args {
+            match arg {
+                LuaValue::String(s) => text.push_str(&s.to_string_lossy()),
+                LuaValue::Integer(_) | LuaValue::Number(_) => {
+                    text.push_str(&lua_tostring(lua, arg))
+                }
+                other => {
+                    return Err(runtime_error(format!(
+                        "bad argument to 'write' (string expected, got {})",
+                        other.type_name()
+                    )))
+                }
+            }
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(crate::redact::redact(&text).as_bytes());
+        let _ = out.flush();
+        Ok(())
+    })?;
+    let io: mlua::Table = lua.globals().get("io")?;
+    io.set("write", write)
 }
 
 /// The message of a Lua error as a person should read it: the error value's own text

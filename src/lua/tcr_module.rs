@@ -39,6 +39,8 @@ pub fn create(lua: &Lua, runtime: Arc<Runtime>) -> mlua::Result<Table> {
     core.set("json", json(lua)?)?;
     core.set("log", log(lua)?)?;
     core.set("time", super::time::create(lua)?)?;
+    core.set("map_protected", super::tasks::create(lua)?)?;
+    core.set("paging_rule", lua.create_function(paging_rule)?)?;
     core.set("null", LuaValue::NULL)?;
     core.set(
         "sleep",
@@ -188,6 +190,40 @@ fn parse_overrides(action: &str, opts: &LuaValue) -> Result<CallOverrides, Error
             "version" => o.version = Some(text()?),
             "endpoint" => o.endpoint = Some(text()?),
             "language" => o.language = Some(text()?),
+            "retries" => {
+                o.retries = Some(match &v {
+                    LuaValue::Integer(i) if *i >= 0 => *i as u32,
+                    other => {
+                        return Err(bad(
+                            path,
+                            format!(
+                                "expected a whole number of retries, got {}",
+                                describe(other)
+                            ),
+                        ))
+                    }
+                })
+            }
+            "retry_base" => {
+                o.retry_base = Some(match &v {
+                    LuaValue::Integer(i) if *i >= 0 => Duration::from_secs(*i as u64),
+                    LuaValue::Number(n) if n.is_finite() && *n >= 0.0 => {
+                        Duration::from_secs_f64(*n)
+                    }
+                    LuaValue::String(_) => {
+                        parse_duration(&text()?).map_err(|e| bad(path.clone(), e))?
+                    }
+                    other => {
+                        return Err(bad(
+                            path,
+                            format!(
+                                "expected seconds or a duration like \"200ms\", got {}",
+                                describe(other)
+                            ),
+                        ))
+                    }
+                })
+            }
             "sign_method" => {
                 o.sign_method = Some(text()?.parse().map_err(|e| bad(path.clone(), e))?)
             }
@@ -226,6 +262,15 @@ fn parse_overrides(action: &str, opts: &LuaValue) -> Result<CallOverrides, Error
     Ok(o)
 }
 
+/// A value's type, with the value itself for numbers (`-1` says more than `integer`).
+fn describe(v: &LuaValue) -> String {
+    match v {
+        LuaValue::Integer(i) => format!("{i}"),
+        LuaValue::Number(n) => format!("{n}"),
+        other => other.type_name().to_string(),
+    }
+}
+
 /// The error value scripts see: `code`, `message`, `request_id`, `action`, `region`.
 fn error_table(lua: &Lua, error: &Error) -> mlua::Result<Table> {
     let t = lua.create_table()?;
@@ -261,6 +306,23 @@ fn caller_location(lua: &Lua, level: usize) -> mlua::Result<Option<String>> {
             Some(format!("{src}:{line}"))
         })
         .flatten())
+}
+
+/// `core.paging_rule(action)` -> the action's row of the paging table, or nil.
+fn paging_rule(lua: &Lua, action: String) -> mlua::Result<Option<Table>> {
+    let Some(rule) = crate::api::paginate::rule(&action) else {
+        return Ok(None);
+    };
+    let t = lua.create_table()?;
+    t.set("style", rule.style.as_str())?;
+    t.set("offset_param", rule.offset_param.as_str())?;
+    t.set("size_param", rule.size_param.as_str())?;
+    t.set("first", rule.first)?;
+    t.set("max_size", rule.max_size)?;
+    t.set("page_size", rule.preferred_size())?;
+    t.set("list_field", rule.list_field.as_str())?;
+    t.set("total_field", rule.total_field.as_deref())?;
+    Ok(Some(t))
 }
 
 /// `tcr.regions()` -> list of `{region=, name=, endpoint=, financial=}`.

@@ -36,7 +36,11 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
         }
     }
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc().timestamp());
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc()
+            .timestamp());
     }
     Err(format!("unrecognised timestamp {text:?}"))
 }
@@ -50,11 +54,15 @@ pub fn create(lua: &Lua) -> mlua::Result<Table> {
             parse_timestamp(&text).map_err(|e| runtime_error(format!("tcr.time.parse: {e}")))
         })?,
     )?;
-    t.set("now", lua.create_function(|_, ()| Ok(chrono::Utc::now().timestamp()))?)?;
+    t.set(
+        "now",
+        lua.create_function(|_, ()| Ok(chrono::Utc::now().timestamp()))?,
+    )?;
     t.set(
         "age",
         lua.create_function(|_, text: String| {
-            let ts = parse_timestamp(&text).map_err(|e| runtime_error(format!("tcr.time.age: {e}")))?;
+            let ts =
+                parse_timestamp(&text).map_err(|e| runtime_error(format!("tcr.time.age: {e}")))?;
             Ok(chrono::Utc::now().timestamp() - ts)
         })?,
     )?;

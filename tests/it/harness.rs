@@ -180,8 +180,13 @@ impl Env {
         use std::sync::Arc;
         use tcrl::credentials::CredentialProvider;
         let provider = CredentialProvider::fixed(tcrl::emulator::demo_credentials(), "test");
-        let client =
-            tcrl::api::Client::new(Arc::new(provider), std::time::Duration::from_secs(5)).unwrap();
+        let limits = tcrl::api::ratelimit::RateLimits::new(0, Default::default());
+        let client = tcrl::api::Client::new(
+            Arc::new(provider),
+            std::time::Duration::from_secs(5),
+            limits,
+        )
+        .unwrap();
         let opts = self.call_options(sign_method, http_method);
         self.rt.block_on(client.call(action, &params, &opts))
     }
@@ -200,6 +205,11 @@ impl Env {
             sign_method,
             http_method,
             language: None,
+            // The emulator tests check single answers: no retries.
+            retry: tcrl::api::retry::RetryPolicy {
+                retries: 0,
+                ..Default::default()
+            },
         }
     }
 

@@ -8,4 +8,5 @@ mod emulator_actions;
 mod emulator_auth;
 mod emulator_paging;
 mod emulator_server;
+mod pagination;
 mod secrets;
