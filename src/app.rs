@@ -31,8 +31,12 @@ async fn run_script(args: RunArgs) -> Result<()> {
     } else {
         None
     };
-    let runtime = build_runtime(&args.connect, script_args, embedded.as_ref())?;
-    let outcome = crate::runner::oneoff::run_file(runtime, &args.script).await;
+    let runtime = build_runtime(&args.connect, script_args, embedded.as_ref(), args.dry_run)?;
+    let outcome = crate::runner::oneoff::run_file(runtime.clone(), &args.script).await;
+    let summary = runtime.summary();
+    if !summary.is_empty() {
+        tracing::info!("{summary}");
+    }
     if let Some(e) = embedded {
         e.stop().await;
     }
@@ -90,6 +94,7 @@ fn build_runtime(
     connect: &ConnectArgs,
     args: BTreeMap<String, String>,
     embedded: Option<&RunningEmulator>,
+    dry_run: bool,
 ) -> Result<Arc<Runtime>> {
     let mut settings = settings_from(connect)?;
     let credentials = match embedded {
@@ -109,11 +114,7 @@ fn build_runtime(
     tracing::debug!(?credentials, region = %settings.region, "runtime ready");
     let limits = RateLimits::new(settings.rate_limit, settings.action_rate_limits.clone());
     let client = Client::new(Arc::new(credentials), settings.connect_timeout, limits)?;
-    Ok(Arc::new(Runtime {
-        settings,
-        client,
-        args,
-    }))
+    Ok(Arc::new(Runtime::new(settings, client, args, dry_run)))
 }
 
 async fn run_emulator(args: EmulatorArgs) -> Result<()> {

@@ -109,6 +109,11 @@ pub struct RunArgs {
     #[arg(long, conflicts_with_all = ["endpoint", "secret_id", "profile"])]
     pub emulator: bool,
 
+    /// Send no mutating call: anything not known read-only (Describe*, Get*, Check*, Query*,
+    /// Inquire*, List*, Validate*) is recorded, answered with DryRun = true, and summarised.
+    #[arg(long)]
+    pub dry_run: bool,
+
     #[command(flatten)]
     pub connect: ConnectArgs,
 }

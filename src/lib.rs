@@ -12,7 +12,9 @@
 //! - `sign`: TC3-HMAC-SHA256 and HmacSHA1/HmacSHA256, pure functions.
 //! - `api`: catalog, parameter encoding, and the HTTP client.
 //! - `lua`: Lua states, the `tcr` module, JSON <-> Lua conversion.
+//! - `runtime`: what one run shares; the choke point of every call (dry runs).
 //! - `runner`: run modes (`run`).
+//! - `emulator`: the local TCR emulator.
 
 pub mod api;
 pub mod app;
@@ -25,6 +27,7 @@ pub mod lua;
 pub mod redact;
 pub mod region;
 pub mod runner;
+pub mod runtime;
 pub mod settings;
 pub mod sign;
 

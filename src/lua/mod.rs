@@ -5,24 +5,15 @@
 pub mod convert;
 pub mod tasks;
 pub mod tcr_module;
+pub mod text;
 pub mod time;
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 
 use mlua::{Lua, Value as LuaValue};
 
-use crate::api::Client;
-use crate::settings::Settings;
-
-/// What every Lua state of a process shares: settings, the client (one connection pool) and
-/// the script arguments.
-pub struct Runtime {
-    pub settings: Settings,
-    pub client: Client,
-    pub args: BTreeMap<String, String>,
-}
+pub use crate::runtime::Runtime;
 
 /// A fresh Lua state with `tcr` available as a global and through `require("tcr")`.
 ///
@@ -33,9 +24,32 @@ pub fn new_state(runtime: Arc<Runtime>) -> mlua::Result<Lua> {
     install_print(&lua)?;
     let tcr = tcr_module::create(&lua, runtime)?;
     lua.globals().set("tcr", tcr.clone())?;
-    let loaded: mlua::Table = lua.globals().get::<mlua::Table>("package")?.get("loaded")?;
-    loaded.set("tcr", tcr)?;
+    let package: mlua::Table = lua.globals().get("package")?;
+    package.get::<mlua::Table>("loaded")?.set("tcr", tcr)?;
+    let preload: mlua::Table = package.get("preload")?;
+    for (name, source) in STDLIB {
+        let loader = lua
+            .load(*source)
+            .set_name(format!("@stdlib/{}.lua", name.replace('.', "/")))
+            .into_function()?;
+        preload.set(*name, loader)?;
+    }
     Ok(lua)
+}
+
+/// Lua modules shipped inside the binary, found by `require` before anything on disk.
+pub const STDLIB: &[(&str, &str)] = &[(
+    "tcr.retention",
+    include_str!("../../stdlib/tcr/retention.lua"),
+)];
+
+/// Let `require` find modules next to the script (`DIR/?.lua`, `DIR/?/init.lua`) and nowhere
+/// else on disk.
+pub fn set_module_dir(lua: &Lua, dir: &std::path::Path) -> mlua::Result<()> {
+    let dir = dir.display().to_string();
+    let package: mlua::Table = lua.globals().get("package")?;
+    package.set("path", format!("{dir}/?.lua;{dir}/?/init.lua"))?;
+    package.set("cpath", "")
 }
 
 /// `print` as in Lua, but every line passes through the redaction layer.

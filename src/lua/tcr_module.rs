@@ -35,10 +35,14 @@ pub fn create(lua: &Lua, runtime: Arc<Runtime>) -> mlua::Result<Table> {
     core.set("caller_location", lua.create_function(caller_location)?)?;
     core.set("endpoint", endpoint(lua, runtime.clone())?)?;
     core.set("region", runtime.settings.region.clone())?;
+    core.set("dry_run", runtime.dry_run)?;
+    core.set("planned", planned(lua, runtime.clone())?)?;
     core.set("sign", sign(lua, runtime.clone())?)?;
     core.set("json", json(lua)?)?;
     core.set("log", log(lua)?)?;
     core.set("time", super::time::create(lua)?)?;
+    core.set("regex", super::text::regex_module(lua)?)?;
+    core.set("semver", super::text::semver_module(lua)?)?;
     core.set("map_protected", super::tasks::create(lua)?)?;
     core.set("paging_rule", lua.create_function(paging_rule)?)?;
     core.set("null", LuaValue::NULL)?;
@@ -88,10 +92,7 @@ fn raw_call(lua: &Lua, runtime: Arc<Runtime>) -> mlua::Result<mlua::Function> {
                 let prepared = prepare_call(&runtime, &action_name, &params, &opts);
                 let result = match prepared {
                     Ok((json_params, call_opts)) => {
-                        runtime
-                            .client
-                            .call(&action_name, &json_params, &call_opts)
-                            .await
+                        runtime.call(&action_name, &json_params, &call_opts).await
                     }
                     Err(e) => Err(e),
                 };
@@ -306,6 +307,21 @@ fn caller_location(lua: &Lua, level: usize) -> mlua::Result<Option<String>> {
             Some(format!("{src}:{line}"))
         })
         .flatten())
+}
+
+/// `tcr.planned()` -> the calls a dry run held back: `{action =, params =, region =}`.
+fn planned(lua: &Lua, runtime: Arc<Runtime>) -> mlua::Result<mlua::Function> {
+    lua.create_function(move |lua, ()| {
+        let list = lua.create_table()?;
+        for call in runtime.planned() {
+            let row = lua.create_table()?;
+            row.set("action", call.action)?;
+            row.set("params", to_lua(lua, &call.params)?)?;
+            row.set("region", call.region)?;
+            list.raw_push(row)?;
+        }
+        Ok(list)
+    })
 }
 
 /// `core.paging_rule(action)` -> the action's row of the paging table, or nil.

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::lua::{error_message, new_state, run_chunk, Runtime};
+use crate::lua::{error_message, new_state, run_chunk, set_module_dir, Runtime};
 
 /// Run the script at `path`.
 ///
@@ -16,6 +16,11 @@ pub async fn run_file(runtime: Arc<Runtime>, path: &Path) -> Result<()> {
         source,
     })?;
     let lua = new_state(runtime).map_err(|e| Error::Script(error_message(&e)))?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    set_module_dir(&lua, dir).map_err(|e| Error::Script(error_message(&e)))?;
     let chunk = lua
         .load(source)
         .set_name(format!("@{}", path.display()))
