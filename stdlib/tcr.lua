@@ -84,6 +84,35 @@ function M.client(defaults)
   return client
 end
 
+-- Host functions raise clean errors ------------------------------------------------------
+
+-- The text of an error raised by a Rust function, without mlua's prefix and traceback.
+local function clean(err)
+  local text = tostring(err)
+  text = text:match("^(.-)\nstack traceback:") or text
+  return (text:gsub("^runtime error: ", ""))
+end
+
+-- Wrap a Rust function so its errors read like Lua's own and point at the caller's line.
+local function lift(f)
+  return function(...)
+    local results = table.pack(pcall(f, ...))
+    if results[1] then
+      return table.unpack(results, 2, results.n)
+    end
+    error(clean(results[2]), 2)
+  end
+end
+
+for _, name in ipairs({ "sleep", "sign", "endpoint" }) do
+  M[name] = lift(M[name])
+end
+for _, group in ipairs({ "json", "time", "regex", "semver" }) do
+  for name, f in pairs(M[group]) do
+    M[group][name] = lift(f)
+  end
+end
+
 -- Pagination -------------------------------------------------------------------------------
 
 local paging_rule = core.paging_rule

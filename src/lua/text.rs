@@ -20,8 +20,17 @@ fn compiled(cache: &Cache, fname: &str, pattern: &str) -> mlua::Result<regex::Re
         return Ok(re.clone());
     }
     let re = regex::Regex::new(pattern).map_err(|e| {
+        // Syntax errors span several lines (pattern, caret, reason): keep the reason.
+        let text = e.to_string();
+        let reason = text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
+        let reason = reason.strip_prefix("error: ").unwrap_or(reason);
         runtime_error(format!(
-            "{fname}: invalid regular expression {pattern:?}: {e}"
+            "{fname}: invalid regular expression {pattern:?}: {reason}"
         ))
     })?;
     if cache.len() >= CACHE_LIMIT {
@@ -47,6 +56,8 @@ pub fn regex_module(lua: &Lua) -> mlua::Result<Table> {
     t.set(
         "full_match",
         lua.create_function(move |_, (pattern, text): (String, String)| {
+            // Check the pattern as written first, so errors quote what the user wrote.
+            compiled(&c, "tcr.regex.full_match", &pattern)?;
             let anchored = format!("^(?:{pattern})$");
             Ok(compiled(&c, "tcr.regex.full_match", &anchored)?.is_match(&text))
         })?,

@@ -272,6 +272,8 @@ function M.plan(images, policy, repo)
         keep, reason = true, string.format("keep_last: #%d newest%s", rank[group], label)
       elseif older_than and row.age < older_than then
         keep, reason = true, "newer than " .. policy.older_than
+      elseif keep_last == nil and older_than == nil then
+        keep, reason = true, "tagged (the policy only deletes untagged images)"
       else
         local why = {}
         if keep_last then

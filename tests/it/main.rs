@@ -9,4 +9,6 @@ mod emulator_auth;
 mod emulator_paging;
 mod emulator_server;
 mod pagination;
+mod retention;
+mod scripts;
 mod secrets;
