@@ -21,6 +21,12 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run_script(args).await,
         Command::Emulator(args) => run_emulator(args).await,
+        Command::Types(args) => {
+            for path in crate::editor::write_types(&args.out, args.force)? {
+                println!("wrote {path}");
+            }
+            Ok(())
+        }
     }
 }
 

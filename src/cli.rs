@@ -28,6 +28,20 @@ pub enum Command {
     Run(RunArgs),
     /// Serve a local emulator of the TCR API (plain HTTP on loopback).
     Emulator(EmulatorArgs),
+    /// Write editor stubs for the tcr module and a .luarc.json into a script folder.
+    Types(TypesArgs),
+}
+
+/// Arguments of `tcrl types`.
+#[derive(Debug, Args)]
+pub struct TypesArgs {
+    /// The folder of your scripts.
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+
+    /// Replace an existing .luarc.json.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `tcrl emulator`.

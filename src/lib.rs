@@ -15,11 +15,13 @@
 //! - `runtime`: what one run shares; the choke point of every call (dry runs).
 //! - `runner`: run modes (`run`).
 //! - `emulator`: the local TCR emulator.
+//! - `editor`: `---@meta` stubs and `tcrl types`.
 
 pub mod api;
 pub mod app;
 pub mod cli;
 pub mod credentials;
+pub mod editor;
 pub mod emulator;
 pub mod error;
 pub mod logging;

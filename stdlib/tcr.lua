@@ -25,8 +25,6 @@ function error_mt.__tostring(e)
   return text
 end
 
-M.error_mt = error_mt
-
 ---Whether a value is an error raised by `tcr.call`.
 function M.is_error(value)
   return getmetatable(value) == error_mt
