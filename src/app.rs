@@ -37,7 +37,16 @@ async fn run_script(args: RunArgs) -> Result<()> {
     } else {
         None
     };
-    let runtime = build_runtime(&args.connect, script_args, embedded.as_ref(), args.dry_run)?;
+    let mut runtime_settings = settings_from(&args.connect)?;
+    apply_script_args(&mut runtime_settings, &args.limits);
+    runtime_settings.limits.timeout = args.timeout;
+    let runtime = build_runtime(
+        runtime_settings,
+        &args.connect,
+        script_args,
+        embedded.as_ref(),
+        args.dry_run,
+    )?;
     let outcome = crate::runner::oneoff::run_file(runtime.clone(), &args.script).await;
     let summary = runtime.summary();
     if !summary.is_empty() {
@@ -96,13 +105,23 @@ pub fn settings_from(connect: &ConnectArgs) -> Result<Settings> {
     Ok(settings)
 }
 
+/// Sandbox, memory and response limits from the script flags.
+pub fn apply_script_args(settings: &mut Settings, script: &crate::cli::ScriptArgs) {
+    settings.limits.memory = script.memory_limit;
+    settings.sandbox.unsafe_lua = script.unsafe_lua;
+    for dir in &script.allow_path {
+        settings.sandbox.allow(dir);
+    }
+    settings.max_response_bytes = script.max_response_size;
+}
+
 fn build_runtime(
+    mut settings: Settings,
     connect: &ConnectArgs,
     args: BTreeMap<String, String>,
     embedded: Option<&RunningEmulator>,
     dry_run: bool,
 ) -> Result<Arc<Runtime>> {
-    let mut settings = settings_from(connect)?;
     let credentials = match embedded {
         Some(e) => {
             settings.endpoint = Some(Endpoint::parse(&e.endpoint(), false)?);
@@ -119,7 +138,8 @@ fn build_runtime(
     };
     tracing::debug!(?credentials, region = %settings.region, "runtime ready");
     let limits = RateLimits::new(settings.rate_limit, settings.action_rate_limits.clone());
-    let client = Client::new(Arc::new(credentials), settings.connect_timeout, limits)?;
+    let client = Client::new(Arc::new(credentials), settings.connect_timeout, limits)?
+        .with_max_response(settings.max_response_bytes);
     Ok(Arc::new(Runtime::new(settings, client, args, dry_run)))
 }
 

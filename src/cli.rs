@@ -128,8 +128,36 @@ pub struct RunArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Stop the run after this long, e.g. 30s or 5m (default: no limit for `run`).
+    #[arg(long, value_parser = crate::settings::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    #[command(flatten)]
+    pub limits: ScriptArgs,
+
     #[command(flatten)]
     pub connect: ConnectArgs,
+}
+
+/// What a script may touch and use; shared by every mode.
+#[derive(Debug, Args, Clone)]
+pub struct ScriptArgs {
+    /// Memory cap of a script's Lua state, e.g. 64MB.
+    #[arg(long, default_value = "256MB", value_parser = crate::limits::parse_bytes)]
+    pub memory_limit: usize,
+
+    /// A folder scripts may read and write besides their own (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub allow_path: Vec<PathBuf>,
+
+    /// Give scripts every Lua library unrestricted (os.execute, io.popen, debug, C modules).
+    /// Only for trusted scripts.
+    #[arg(long = "unsafe")]
+    pub unsafe_lua: bool,
+
+    /// Largest API response accepted, e.g. 64MB.
+    #[arg(long, default_value = "64MB", value_parser = crate::limits::parse_bytes)]
+    pub max_response_size: usize,
 }
 
 /// Where and as whom calls are made; shared by every mode.

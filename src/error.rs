@@ -55,6 +55,15 @@ pub enum Error {
         detail: String,
     },
 
+    /// The answer is larger than the client accepts (`--max-response-size`).
+    #[error("{action}: response from {endpoint} of {size} bytes or more exceeds the limit of {limit} bytes (--max-response-size)")]
+    ResponseTooLarge {
+        action: String,
+        endpoint: String,
+        size: usize,
+        limit: usize,
+    },
+
     /// Connecting, sending or receiving failed, or the call timed out.
     #[error("{action}: {endpoint}: {detail}")]
     Transport {
@@ -124,6 +133,7 @@ impl Error {
             Error::InvalidParameter { .. } => "Client.InvalidParameter".into(),
             Error::RequestTooLarge { .. } => "Client.RequestTooLarge".into(),
             Error::BadResponse { .. } => "Client.BadResponse".into(),
+            Error::ResponseTooLarge { .. } => "Client.ResponseTooLarge".into(),
             Error::Transport {
                 timed_out: true, ..
             } => "Client.Timeout".into(),

@@ -11,6 +11,7 @@
 //! - `region`: region table and endpoint resolution.
 //! - `sign`: TC3-HMAC-SHA256 and HmacSHA1/HmacSHA256, pure functions.
 //! - `api`: catalog, parameter encoding, and the HTTP client.
+//! - `limits`: timeouts, memory caps and cancellation of a run (one mechanism for all modes).
 //! - `lua`: Lua states, the `tcr` module, JSON <-> Lua conversion.
 //! - `runtime`: what one run shares; the choke point of every call (dry runs).
 //! - `runner`: run modes (`run`).
@@ -24,6 +25,7 @@ pub mod credentials;
 pub mod editor;
 pub mod emulator;
 pub mod error;
+pub mod limits;
 pub mod logging;
 pub mod lua;
 pub mod redact;

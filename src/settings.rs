@@ -27,6 +27,11 @@ pub struct Settings {
     /// Requests per second per action (0: unlimited), and per-action exceptions.
     pub rate_limit: u32,
     pub action_rate_limits: std::collections::HashMap<String, u32>,
+    /// What scripts may touch, and how long and how much memory a run may take.
+    pub sandbox: crate::lua::sandbox::Sandbox,
+    pub limits: crate::limits::Limits,
+    /// Largest response body the client accepts.
+    pub max_response_bytes: usize,
 }
 
 impl Default for Settings {
@@ -45,6 +50,9 @@ impl Default for Settings {
             retry: RetryPolicy::default(),
             rate_limit: crate::api::ratelimit::DEFAULT_PER_SECOND,
             action_rate_limits: Default::default(),
+            sandbox: Default::default(),
+            limits: Default::default(),
+            max_response_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -108,6 +116,20 @@ impl Settings {
                 max_delay: self.retry.max_delay,
             },
         })
+    }
+}
+
+/// `200ms`, `2s`, `1.5s`, `5m`: the shortest exact form for messages.
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 60_000 == 0 && ms >= 60_000 {
+        format!("{}m", ms / 60_000)
+    } else if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else if ms < 1000 {
+        format!("{ms}ms")
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
     }
 }
 

@@ -319,6 +319,7 @@ pub struct Client {
     limits: Arc<RateLimits>,
     /// Seconds to add to the local clock, learnt from `AuthFailure.SignatureExpire`.
     clock_offset: Arc<AtomicI64>,
+    max_response_bytes: usize,
 }
 
 /// What came back over HTTP, before decoding.
@@ -348,7 +349,14 @@ impl Client {
             credentials,
             limits: Arc::new(limits),
             clock_offset: Arc::new(AtomicI64::new(0)),
+            max_response_bytes: 64 * 1024 * 1024,
         })
+    }
+
+    /// Refuse response bodies larger than `bytes`.
+    pub fn with_max_response(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
     }
 
     /// The current credentials (resolving the chain lazily).
@@ -479,7 +487,7 @@ impl Client {
             not_sent: e.is_connect(),
             timed_out: e.is_timeout(),
         };
-        let response = builder.body(request.body).send().await.map_err(transport)?;
+        let mut response = builder.body(request.body).send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let date = response
             .headers()
@@ -487,12 +495,26 @@ impl Client {
             .and_then(|d| d.to_str().ok())
             .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
             .map(|d| d.timestamp());
-        let body = response.bytes().await.map_err(transport)?;
-        Ok(RawResponse {
-            status,
-            date,
-            body: body.to_vec(),
-        })
+        let too_large = |size: usize| Error::ResponseTooLarge {
+            action: action.to_string(),
+            endpoint: opts.endpoint.host.clone(),
+            size,
+            limit: self.max_response_bytes,
+        };
+        if let Some(len) = response
+            .content_length()
+            .filter(|l| *l as usize > self.max_response_bytes)
+        {
+            return Err(too_large(len as usize));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            body.extend_from_slice(&chunk);
+            if body.len() > self.max_response_bytes {
+                return Err(too_large(body.len()));
+            }
+        }
+        Ok(RawResponse { status, date, body })
     }
 }
 

@@ -3,6 +3,7 @@
 //! [`Runtime`]; every run gets a fresh state so runs stay independent.
 
 pub mod convert;
+pub mod sandbox;
 pub mod tasks;
 pub mod tcr_module;
 pub mod text;
@@ -13,14 +14,24 @@ use std::sync::Arc;
 
 use mlua::{Lua, Value as LuaValue};
 
+use crate::limits::{Cancel, Limits, Watchdog};
 pub use crate::runtime::Runtime;
 
 /// A fresh Lua state with `tcr` available as a global and through `require("tcr")`.
 ///
 /// # Errors
 /// Only if the embedded Lua code fails to load, which the tests rule out.
-pub fn new_state(runtime: Arc<Runtime>) -> mlua::Result<Lua> {
-    let lua = Lua::new();
+pub fn new_state(
+    runtime: Arc<Runtime>,
+    script_dir: Option<&std::path::Path>,
+) -> mlua::Result<ScriptState> {
+    let mut sandbox = runtime.settings.sandbox.clone();
+    if let Some(dir) = script_dir {
+        sandbox.allow(dir);
+    }
+    let lua = sandbox.new_lua()?;
+    let limits = runtime.settings.limits;
+    let watchdog = Watchdog::install(&lua, &limits, Cancel::default())?;
     install_print(&lua)?;
     let tcr = tcr_module::create(&lua, runtime)?;
     lua.globals().set("tcr", tcr.clone())?;
@@ -34,7 +45,39 @@ pub fn new_state(runtime: Arc<Runtime>) -> mlua::Result<Lua> {
             .into_function()?;
         preload.set(*name, loader)?;
     }
-    Ok(lua)
+    match script_dir {
+        Some(dir) => set_module_dir(&lua, dir)?,
+        None => package.set("path", "")?,
+    }
+    Ok(ScriptState {
+        lua,
+        watchdog,
+        limits,
+    })
+}
+
+/// A Lua state ready to run scripts under the runtime's limits.
+pub struct ScriptState {
+    pub lua: Lua,
+    pub watchdog: Watchdog,
+    pub limits: Limits,
+}
+
+impl ScriptState {
+    /// Run a loaded chunk under the limits (timeout, memory, cancellation).
+    ///
+    /// # Errors
+    /// As [`run_chunk`], plus `Script` errors for a timeout, cancellation or the memory cap.
+    pub async fn run(&self, chunk: mlua::Function, what: &str) -> crate::Result<()> {
+        self.watchdog
+            .run(&self.limits, what, run_chunk(&self.lua, chunk))
+            .await
+    }
+
+    /// The handle that cancels the current run.
+    pub fn cancel(&self) -> Cancel {
+        self.watchdog.cancel_handle()
+    }
 }
 
 /// Lua modules shipped inside the binary, found by `require` before anything on disk.

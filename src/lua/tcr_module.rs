@@ -291,6 +291,7 @@ fn error_table(lua: &Lua, error: &Error) -> mlua::Result<Table> {
         Error::InvalidParameter { action, .. }
         | Error::RequestTooLarge { action, .. }
         | Error::BadResponse { action, .. }
+        | Error::ResponseTooLarge { action, .. }
         | Error::Transport { action, .. } => t.set("action", action.as_str())?,
         _ => t.set("action", "tcr.call")?,
     }

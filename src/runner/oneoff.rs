@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::lua::{error_message, new_state, run_chunk, set_module_dir, Runtime};
+use crate::lua::{error_message, new_state, Runtime};
 
 /// Run the script at `path`.
 ///
@@ -15,16 +15,16 @@ pub async fn run_file(runtime: Arc<Runtime>, path: &Path) -> Result<()> {
         path: path.display().to_string(),
         source,
     })?;
-    let lua = new_state(runtime).map_err(|e| Error::Script(error_message(&e)))?;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    set_module_dir(&lua, dir).map_err(|e| Error::Script(error_message(&e)))?;
-    let chunk = lua
+    let state = new_state(runtime, Some(dir)).map_err(|e| Error::Script(error_message(&e)))?;
+    let chunk = state
+        .lua
         .load(source)
         .set_name(format!("@{}", path.display()))
         .into_function()
         .map_err(|e| Error::Script(error_message(&e)))?;
-    run_chunk(&lua, chunk).await
+    state.run(chunk, &path.display().to_string()).await
 }
