@@ -1,16 +1,14 @@
 //! Limits of one script run, enforced the same way by `run`, `repl` and the daemon:
 //! a wall-clock timeout and a memory cap per Lua state.
 //!
-//! The timeout wraps the run's future in `tokio::time::timeout`, which cancels in-flight HTTP
-//! by dropping it. Pure-Lua loops never return to the executor on their own, so a watchdog
-//! hook runs every [`HOOK_INSTRUCTIONS`] instructions in every thread (coroutines inherit it):
-//! once the run is past its deadline or cancelled, the hook yields the thread, so the future
-//! returns `Pending` and the timeout (or the caller's cancellation) drops it. Where Lua cannot
-//! yield (inside a C call such as `table.sort`), alternate ticks raise an error instead, which
-//! unwinds to a place where it can.
+//! The run's future is dropped at the deadline, which cancels in-flight HTTP. Pure-Lua loops
+//! never return to the executor on their own, so a watchdog hook runs every [`HOOK_INSTRUCTIONS`] instructions in every thread (coroutines inherit it):
+//! once the run is past its deadline or cancelled, the hook raises an error that `pcall`,
+//! `xpcall` and `coroutine.resume` cannot swallow, and the run ends with a timeout or
+//! cancellation error.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -66,7 +64,6 @@ impl Cancel {
 pub struct Watchdog {
     deadline: Arc<Mutex<Option<Instant>>>,
     cancel: Cancel,
-    ticks_past: Arc<AtomicU64>,
 }
 
 impl Watchdog {
@@ -89,13 +86,10 @@ impl Watchdog {
                 if !hook.must_stop() {
                     return Ok(VmState::Continue);
                 }
-                // Yield where possible (the caller then drops the run); raise on alternate ticks to
-                // unwind out of C calls that cannot yield.
-                if hook.ticks_past.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
-                    Ok(VmState::Yield)
-                } else {
-                    Err(mlua::Error::RuntimeError(STOPPED.into()))
-                }
+                // Raise in whatever runs; pcall, xpcall and coroutine.resume pass it on (see
+                // make_stop_uncatchable). Yielding instead would also yield a script's own
+                // coroutine back to its caller, which would carry on as if it had finished.
+                Err(mlua::Error::RuntimeError(STOPPED.into()))
             },
         )?;
         dog.make_stop_uncatchable(lua)?;
@@ -162,7 +156,6 @@ impl Watchdog {
         what: &str,
         future: impl Future<Output = crate::Result<T>>,
     ) -> crate::Result<T> {
-        self.ticks_past.store(0, Ordering::SeqCst);
         let deadline = limits.timeout.map(|t| Instant::now() + t);
         *self.deadline.lock().unwrap_or_else(|e| e.into_inner()) = deadline;
         let stopped = || -> Option<Error> {
@@ -184,8 +177,8 @@ impl Watchdog {
         let result = std::future::poll_fn(|cx| {
             if let Poll::Ready(r) = future.as_mut().poll(cx) {
                 return Poll::Ready(match r {
-                    Err(e) if e.to_string().contains(STOPPED) => Err(stopped().unwrap_or(e)),
-                    other => other,
+                    Err(e) => Err(stopped().unwrap_or(e)),
+                    ok => ok,
                 });
             }
             // Wake up now and then while waiting (e.g. on HTTP) to notice a deadline or cancel.

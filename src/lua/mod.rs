@@ -188,6 +188,7 @@ pub async fn run_chunk(lua: &Lua, chunk: mlua::Function) -> crate::Result<()> {
             "local chunk, describe = ...\n\
              local ok, failure = xpcall(chunk, describe)\n\
              if ok then return true end\n\
+             if type(failure) ~= 'table' then return false, tostring(failure) end\n\
              return false, failure[1], failure[2]",
         )
         .set_name("=[tcrl]")

@@ -11,5 +11,6 @@ mod emulator_paging;
 mod emulator_server;
 mod pagination;
 mod retention;
+mod safety;
 mod scripts;
 mod secrets;
