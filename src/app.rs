@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::api::ratelimit::RateLimits;
 use crate::api::Client;
-use crate::cli::{Cli, Command, ConnectArgs, EmulatorArgs, RunArgs};
+use crate::cli::{CheckArgs, Cli, Command, ConnectArgs, DaemonArgs, EmulatorArgs, RunArgs};
 use crate::credentials::{ChainInputs, CredentialProvider, Credentials};
 use crate::emulator::{self, demo, store::Store, Emulator, RunningEmulator};
 use crate::error::{Error, Result};
@@ -21,6 +21,8 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run_script(args).await,
         Command::Emulator(args) => run_emulator(args).await,
+        Command::Daemon(args) => run_daemon(args).await,
+        Command::Check(args) => check(args).await,
         Command::Types(args) => {
             for path in crate::editor::write_types(&args.out, args.force)? {
                 println!("wrote {path}");
@@ -297,4 +299,135 @@ fn emulator_options(args: &EmulatorArgs) -> Result<emulator::Options> {
         log_file: args.log.clone(),
         clock_offset: args.clock_offset,
     })
+}
+
+async fn run_daemon(args: DaemonArgs) -> Result<()> {
+    use crate::runner::daemon::{self, Daemon, DaemonConfig};
+    if !args.dir.is_dir() {
+        return Err(Error::Config(format!(
+            "{}: not a folder",
+            args.dir.display()
+        )));
+    }
+    let embedded = if args.emulator {
+        Some(start_embedded_emulator().await?)
+    } else {
+        None
+    };
+    let mut settings = settings_from(&args.connect)?;
+    apply_script_args(&mut settings, &args.limits);
+    settings.limits.timeout = None;
+    let runtime = build_runtime(
+        settings,
+        &args.connect,
+        BTreeMap::new(),
+        embedded.as_ref(),
+        args.dry_run,
+    )?;
+    let state_dir = args.state_dir.clone().unwrap_or_else(|| {
+        dirs::state_dir()
+            .or_else(|| dirs::home_dir().map(|h| h.join(".local/state")))
+            .unwrap_or_else(|| std::path::PathBuf::from("."))
+            .join("tcrl")
+    });
+    let dir = args.dir.canonicalize().map_err(|source| Error::Io {
+        path: args.dir.display().to_string(),
+        source,
+    })?;
+    let config = DaemonConfig {
+        dir: dir.clone(),
+        state_dir,
+        history: args.history,
+        grace: args.grace,
+        dry_run: args.dry_run,
+    };
+    let daemon = Daemon::new(config, runtime.settings.clone(), runtime.client.clone());
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let _watcher = daemon::watch(&dir, args.debounce, tx)
+        .map_err(|e| Error::Config(format!("cannot watch {}: {e}", dir.display())))?;
+    if let Some(addr) = args.http {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))?;
+        let router = daemon.router();
+        tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "serving /healthz, /status, /metrics");
+        tokio::spawn(async move { axum::serve(listener, router).await });
+    }
+    tracing::info!(dir = %dir.display(), "daemon started");
+    daemon.run(rx, shutdown_signal()).await;
+    if let Some(e) = embedded {
+        e.stop().await;
+    }
+    Ok(())
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+async fn check(args: CheckArgs) -> Result<()> {
+    let settings = Settings::default();
+    let credentials = CredentialProvider::fixed(
+        Credentials::new("check", "check-only-not-a-key", None),
+        "tcrl check",
+    );
+    let client = Client::new(
+        Arc::new(credentials),
+        settings.connect_timeout,
+        RateLimits::new(0, Default::default()),
+    )?;
+    let mut invalid = 0;
+    for file in &args.files {
+        let dir = file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        match crate::runner::daemon::load_job(&settings, &client, dir, file).await {
+            Ok(Some((spec, _, _))) => {
+                println!(
+                    "{}: job {} ({}, {})",
+                    file.display(),
+                    spec.name,
+                    spec.schedule.text,
+                    spec.schedule.timezone.name()
+                );
+                for t in spec.schedule.upcoming(chrono::Utc::now(), 3) {
+                    println!("  next: {}", t.format("%a %Y-%m-%d %H:%M:%S %Z"));
+                }
+            }
+            Ok(None) => println!(
+                "{}: a plain script, not a job (returns no table with a schedule)",
+                file.display()
+            ),
+            Err(e) => {
+                invalid += 1;
+                eprintln!("{}", crate::redact::redact(&e));
+            }
+        }
+    }
+    if invalid > 0 {
+        return Err(Error::Config(format!(
+            "{invalid} of {} files are invalid",
+            args.files.len()
+        )));
+    }
+    Ok(())
 }

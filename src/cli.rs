@@ -30,6 +30,62 @@ pub enum Command {
     Emulator(EmulatorArgs),
     /// Write editor stubs for the tcr module and a .luarc.json into a script folder.
     Types(TypesArgs),
+    /// Run the job files of a folder on their cron schedules, reloading them when they change.
+    /// Schedules are 5-field crontab (0 and 7 = Sunday), 6 fields with seconds, or @daily-style
+    /// shortcuts, in the job's `timezone` (default UTC).
+    Daemon(DaemonArgs),
+    /// Check job files: compile, validate the job table and schedule, print the next 3 fire
+    /// times. Exit 2 if any file is invalid.
+    Check(CheckArgs),
+}
+
+/// Arguments of `tcrl daemon`.
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Folder of job files (`*.lua` at its top level).
+    pub dir: PathBuf,
+
+    /// Serve /healthz, /status and /metrics on this address, e.g. 127.0.0.1:9464.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
+
+    /// Where run history is kept (default: $XDG_STATE_HOME/tcrl or ~/.local/state/tcrl).
+    #[arg(long, env = "TCRL_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// Runs kept in the history of each job.
+    #[arg(long, default_value_t = 20)]
+    pub history: usize,
+
+    /// On SIGINT/SIGTERM, how long running jobs may finish before they are cancelled.
+    #[arg(long, default_value = "30s", value_parser = crate::settings::parse_duration)]
+    pub grace: std::time::Duration,
+
+    /// Quiet period after a file change before reloading (bursts reload once).
+    #[arg(long, default_value = "200ms", value_parser = crate::settings::parse_duration)]
+    pub debounce: std::time::Duration,
+
+    /// Hold back every mutating call of every job.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Run the jobs against the built-in emulator with demo data.
+    #[arg(long, conflicts_with_all = ["endpoint", "secret_id", "profile"])]
+    pub emulator: bool,
+
+    #[command(flatten)]
+    pub limits: ScriptArgs,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// Arguments of `tcrl check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Job files to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
 }
 
 /// Arguments of `tcrl types`.

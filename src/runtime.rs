@@ -36,6 +36,8 @@ pub struct ActionCount {
 #[derive(Debug, Default)]
 struct Ledger {
     counts: BTreeMap<String, ActionCount>,
+    /// (action, result code) -> calls; the code is `ok`, Tencent's code, or `DryRun`.
+    codes: BTreeMap<(String, String), u64>,
     planned: Vec<PlannedCall>,
 }
 
@@ -44,7 +46,7 @@ pub struct Runtime {
     pub settings: Settings,
     pub client: Client,
     pub args: BTreeMap<String, String>,
-    pub dry_run: bool,
+    dry_run: std::sync::atomic::AtomicBool,
     ledger: Mutex<Ledger>,
 }
 
@@ -59,9 +61,21 @@ impl Runtime {
             settings,
             client,
             args,
-            dry_run,
+            dry_run: std::sync::atomic::AtomicBool::new(dry_run),
             ledger: Mutex::new(Ledger::default()),
         }
+    }
+
+    /// Whether mutating calls are held back.
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Hold back mutating calls from now on (a job table with `dry_run = true`). There is no
+    /// way back: a dry run never turns into a real one.
+    pub fn enable_dry_run(&self) {
+        self.dry_run
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
@@ -73,9 +87,13 @@ impl Runtime {
     /// # Errors
     /// Whatever the client returns.
     pub async fn call(&self, action: &str, params: &Value, opts: &CallOptions) -> Result<Value> {
-        if self.dry_run && !is_read_only_name(action) {
+        if self.is_dry_run() && !is_read_only_name(action) {
             let mut ledger = self.ledger();
             ledger.counts.entry(action.to_string()).or_default().planned += 1;
+            *ledger
+                .codes
+                .entry((action.to_string(), "DryRun".to_string()))
+                .or_default() += 1;
             ledger.planned.push(PlannedCall {
                 action: action.to_string(),
                 params: params.clone(),
@@ -87,16 +105,28 @@ impl Runtime {
         let result = self.client.call(action, params, opts).await;
         let mut ledger = self.ledger();
         let count = ledger.counts.entry(action.to_string()).or_default();
-        match result {
-            Ok(_) => count.ok += 1,
-            Err(_) => count.failed += 1,
-        }
+        let code = match &result {
+            Ok(_) => {
+                count.ok += 1;
+                "ok".to_string()
+            }
+            Err(e) => {
+                count.failed += 1;
+                e.code()
+            }
+        };
+        *ledger.codes.entry((action.to_string(), code)).or_default() += 1;
         result
     }
 
     /// The calls a dry run held back, in order.
     pub fn planned(&self) -> Vec<PlannedCall> {
         self.ledger().planned.clone()
+    }
+
+    /// Calls per action and result code so far.
+    pub fn calls_by_code(&self) -> BTreeMap<(String, String), u64> {
+        self.ledger().codes.clone()
     }
 
     /// Calls per action so far.
@@ -110,7 +140,7 @@ impl Runtime {
         if counts.is_empty() {
             return String::new();
         }
-        let mut out = String::from(if self.dry_run {
+        let mut out = String::from(if self.is_dry_run() {
             "calls (dry run):"
         } else {
             "calls:"

@@ -25,13 +25,22 @@ pub fn new_state(
     runtime: Arc<Runtime>,
     script_dir: Option<&std::path::Path>,
 ) -> mlua::Result<ScriptState> {
+    new_state_with(runtime, script_dir, Cancel::default())
+}
+
+/// A fresh state whose runs `cancel` can stop (REPL Ctrl-C, the daemon's overlap and shutdown).
+pub fn new_state_with(
+    runtime: Arc<Runtime>,
+    script_dir: Option<&std::path::Path>,
+    cancel: Cancel,
+) -> mlua::Result<ScriptState> {
     let mut sandbox = runtime.settings.sandbox.clone();
     if let Some(dir) = script_dir {
         sandbox.allow(dir);
     }
     let lua = sandbox.new_lua()?;
     let limits = runtime.settings.limits;
-    let watchdog = Watchdog::install(&lua, &limits, Cancel::default())?;
+    let watchdog = Watchdog::install(&lua, &limits, cancel)?;
     install_print(&lua)?;
     let tcr = tcr_module::create(&lua, runtime)?;
     lua.globals().set("tcr", tcr.clone())?;
@@ -68,9 +77,22 @@ impl ScriptState {
     ///
     /// # Errors
     /// As [`run_chunk`], plus `Script` errors for a timeout, cancellation or the memory cap.
-    pub async fn run(&self, chunk: mlua::Function, what: &str) -> crate::Result<()> {
+    pub async fn run(&self, chunk: mlua::Function, what: &str) -> crate::Result<LuaValue> {
+        self.run_with(chunk, mlua::MultiValue::new(), what).await
+    }
+
+    /// Run a function with arguments under the limits; returns its first result.
+    ///
+    /// # Errors
+    /// As [`ScriptState::run`].
+    pub async fn run_with(
+        &self,
+        f: mlua::Function,
+        args: mlua::MultiValue,
+        what: &str,
+    ) -> crate::Result<LuaValue> {
         self.watchdog
-            .run(&self.limits, what, run_chunk(&self.lua, chunk))
+            .run(&self.limits, what, run_chunk(&self.lua, f, args))
             .await
     }
 
@@ -170,7 +192,11 @@ pub fn error_message(err: &mlua::Error) -> String {
 /// # Errors
 /// `Script` with the message, or `ScriptConfig` when the script stopped because no
 /// credentials were found (a configuration problem, exit code 2).
-pub async fn run_chunk(lua: &Lua, chunk: mlua::Function) -> crate::Result<()> {
+pub async fn run_chunk(
+    lua: &Lua,
+    chunk: mlua::Function,
+    args: mlua::MultiValue,
+) -> crate::Result<LuaValue> {
     let describe = lua.create_function(|lua, err: LuaValue| {
         let message = describe_error(lua, &err);
         if let Ok(trace) = lua.traceback(None, 2) {
@@ -185,20 +211,22 @@ pub async fn run_chunk(lua: &Lua, chunk: mlua::Function) -> crate::Result<()> {
     })?;
     let runner: mlua::Function = lua
         .load(
-            "local chunk, describe = ...\n\
-             local ok, failure = xpcall(chunk, describe)\n\
-             if ok then return true end\n\
+            "local chunk, describe, args = ...\n\
+             local ok, failure = xpcall(chunk, describe, table.unpack(args, 1, args.n))\n\
+             if ok then return true, nil, nil, failure end\n\
              if type(failure) ~= 'table' then return false, tostring(failure) end\n\
              return false, failure[1], failure[2]",
         )
         .set_name("=[tcrl]")
         .into_function()?;
-    let (ok, message, code): (bool, Option<String>, Option<String>) = runner
-        .call_async((chunk, describe))
+    let packed = lua.create_sequence_from(args.iter().cloned())?;
+    packed.set("n", args.len())?;
+    let (ok, message, code, value): (bool, Option<String>, Option<String>, LuaValue) = runner
+        .call_async((chunk, describe, packed))
         .await
         .map_err(|e| crate::Error::Script(error_message(&e)))?;
     if ok {
-        return Ok(());
+        return Ok(value);
     }
     let message = crate::redact::redact(&message.unwrap_or_else(|| "unknown error".into()));
     match code.as_deref() {

@@ -35,7 +35,7 @@ pub fn create(lua: &Lua, runtime: Arc<Runtime>) -> mlua::Result<Table> {
     core.set("caller_location", lua.create_function(caller_location)?)?;
     core.set("endpoint", endpoint(lua, runtime.clone())?)?;
     core.set("region", runtime.settings.region.clone())?;
-    core.set("dry_run", runtime.dry_run)?;
+    core.set("dry_run", runtime.is_dry_run())?;
     core.set("planned", planned(lua, runtime.clone())?)?;
     core.set("sign", sign(lua, runtime.clone())?)?;
     core.set("json", json(lua)?)?;
