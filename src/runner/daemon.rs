@@ -194,7 +194,7 @@ impl Daemon {
     }
 
     /// Start every job whose fire time has come.
-    fn fire_due(self: &Arc<Self>) {
+    pub fn fire_due(self: &Arc<Self>) {
         let now = self.now();
         let mut starts = Vec::new();
         {
@@ -506,14 +506,18 @@ impl Daemon {
 
     async fn load_file(self: &Arc<Self>, path: &Path) {
         let name = job::job_name(path);
-        let outcome = self.validate(path).await;
+        let mut outcome = self.validate(path).await;
         let file = path.display().to_string();
+        // A job file that suddenly returns no job table is most likely half written (an empty
+        // file is a valid plain script): keep the job, as for any invalid version.
+        if matches!(outcome, Ok(None)) && lock(&self.jobs).contains_key(&name) {
+            outcome = Err(format!(
+                "{file}: no longer returns a job table; delete the file to unschedule the job"
+            ));
+        }
         match outcome {
             Ok(None) => {
                 lock(&self.broken).remove(&file);
-                if lock(&self.jobs).remove(&name).is_some() {
-                    tracing::info!(job = %name, "no longer a job (returns no job table): unscheduled");
-                }
             }
             Ok(Some((spec, source, modules))) => {
                 lock(&self.broken).remove(&file);

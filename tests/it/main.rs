@@ -4,6 +4,7 @@ mod harness;
 
 mod cli_run;
 mod credentials_chain;
+mod daemon;
 mod editor;
 mod emulator_actions;
 mod emulator_auth;
