@@ -22,6 +22,29 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Run(args) => run_script(args).await,
         Command::Emulator(args) => run_emulator(args).await,
         Command::Daemon(args) => run_daemon(args).await,
+        Command::Repl(args) => {
+            let embedded = if args.emulator {
+                Some(start_embedded_emulator().await?)
+            } else {
+                None
+            };
+            let mut settings = settings_from(&args.connect)?;
+            apply_script_args(&mut settings, &args.limits);
+            settings.limits.timeout = args.timeout;
+            let script_args = args.args.into_iter().collect();
+            let runtime = build_runtime(
+                settings,
+                &args.connect,
+                script_args,
+                embedded.as_ref(),
+                args.dry_run,
+            )?;
+            let outcome = crate::runner::repl::run(runtime).await;
+            if let Some(e) = embedded {
+                e.stop().await;
+            }
+            outcome
+        }
         Command::Check(args) => check(args).await,
         Command::Types(args) => {
             for path in crate::editor::write_types(&args.out, args.force)? {

@@ -26,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a Lua script once.
     Run(RunArgs),
+    /// An interactive Lua prompt with the tcr module (reads stdin when it is not a terminal).
+    Repl(ReplArgs),
     /// Serve a local emulator of the TCR API (plain HTTP on loopback).
     Emulator(EmulatorArgs),
     /// Write editor stubs for the tcr module and a .luarc.json into a script folder.
@@ -86,6 +88,32 @@ pub struct CheckArgs {
     /// Job files to check.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+}
+
+/// Arguments of `tcrl repl`.
+#[derive(Debug, Args)]
+pub struct ReplArgs {
+    /// A value for `tcr.args.KEY` (a string). Repeatable.
+    #[arg(long = "arg", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub args: Vec<(String, String)>,
+
+    /// Use the built-in emulator with demo data and demo credentials.
+    #[arg(long, conflicts_with_all = ["endpoint", "secret_id", "profile"])]
+    pub emulator: bool,
+
+    /// Hold back every mutating call (see `tcrl run --help`).
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Stop each evaluation after this long, e.g. 30s (default: no limit; Ctrl-C cancels).
+    #[arg(long, value_parser = crate::settings::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    #[command(flatten)]
+    pub limits: ScriptArgs,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 /// Arguments of `tcrl types`.

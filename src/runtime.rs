@@ -47,6 +47,8 @@ pub struct Runtime {
     pub client: Client,
     pub args: BTreeMap<String, String>,
     dry_run: std::sync::atomic::AtomicBool,
+    /// The default region when switched at run time (the REPL's `:region`).
+    region: Mutex<Option<String>>,
     ledger: Mutex<Ledger>,
 }
 
@@ -62,8 +64,28 @@ impl Runtime {
             client,
             args,
             dry_run: std::sync::atomic::AtomicBool::new(dry_run),
+            region: Mutex::new(None),
             ledger: Mutex::new(Ledger::default()),
         }
+    }
+
+    /// The default region of calls.
+    pub fn region(&self) -> String {
+        self.region
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_else(|| self.settings.region.clone())
+    }
+
+    /// Switch the default region.
+    ///
+    /// # Errors
+    /// `UnknownRegion` for a name not in the table.
+    pub fn set_region(&self, name: &str) -> Result<()> {
+        crate::region::lookup(name)?;
+        *self.region.lock().unwrap_or_else(|e| e.into_inner()) = Some(name.to_string());
+        Ok(())
     }
 
     /// Whether mutating calls are held back.

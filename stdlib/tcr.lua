@@ -111,6 +111,94 @@ for _, group in ipairs({ "json", "time", "regex", "semver" }) do
   end
 end
 
+-- Inspection -------------------------------------------------------------------------------
+
+---@class tcr.InspectOpts
+---@field depth? integer Nesting shown before "{...}" (default 6).
+---@field max_items? integer Array items and fields shown per table (default 20).
+---@field max_string? integer Characters shown of a string (default 200).
+---@field indent? string Default two spaces.
+
+local function is_identifier(s)
+  return type(s) == "string" and s:match("^[%a_][%w_]*$") ~= nil
+end
+
+local function inspect_value(value, opts, depth, indent, seen)
+  local t = type(value)
+  if value == M.null then
+    return "null"
+  elseif t == "string" then
+    if #value > opts.max_string then
+      return string.format("%q", value:sub(1, opts.max_string)) .. string.format(" ...(%d more bytes)", #value - opts.max_string)
+    end
+    return string.format("%q", value)
+  elseif t ~= "table" then
+    return tostring(value)
+  end
+  if getmetatable(value) == error_mt then
+    return string.format("error %s: %s%s", tostring(value.code), tostring(value.message),
+      (value.request_id and value.request_id ~= "") and (" (request " .. value.request_id .. ")") or "")
+  end
+  if seen[value] then
+    return "<cycle>"
+  end
+  if depth >= opts.depth then
+    return "{...}"
+  end
+  seen[value] = true
+  local n = #value
+  local keys = {}
+  for k in pairs(value) do
+    if not (math.type(k) == "integer" and k >= 1 and k <= n) then
+      keys[#keys + 1] = k
+    end
+  end
+  table.sort(keys, function(a, b)
+    if type(a) == type(b) and (type(a) == "string" or type(a) == "number") then
+      return a < b
+    end
+    return type(a) < type(b)
+  end)
+  if n == 0 and #keys == 0 then
+    seen[value] = nil
+    return "{}"
+  end
+  local inner = indent .. opts.indent
+  local lines = {}
+  for i = 1, math.min(n, opts.max_items) do
+    lines[#lines + 1] = inner .. inspect_value(value[i], opts, depth + 1, inner, seen)
+  end
+  if n > opts.max_items then
+    lines[#lines + 1] = inner .. string.format("...(%d more items)", n - opts.max_items)
+  end
+  for i = 1, math.min(#keys, opts.max_items) do
+    local k = keys[i]
+    local name = is_identifier(k) and k or ("[" .. inspect_value(k, opts, depth + 1, inner, seen) .. "]")
+    lines[#lines + 1] = inner .. name .. " = " .. inspect_value(value[k], opts, depth + 1, inner, seen)
+  end
+  if #keys > opts.max_items then
+    lines[#lines + 1] = inner .. string.format("...(%d more fields)", #keys - opts.max_items)
+  end
+  seen[value] = nil
+  return "{\n" .. table.concat(lines, ",\n") .. "\n" .. indent .. "}"
+end
+
+---A readable rendering of any value: nested tables indented, keys sorted, long lists and
+---strings cut with a count, tcr.null as null, errors with code, message and request id.
+function M.inspect(value, opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("tcr.inspect: opts must be a table, got " .. type(opts), 2)
+  end
+  opts = opts or {}
+  local o = {
+    depth = opts.depth or 6,
+    max_items = opts.max_items or 20,
+    max_string = opts.max_string or 200,
+    indent = opts.indent or "  ",
+  }
+  return inspect_value(value, o, 0, "", {})
+end
+
 -- Pagination -------------------------------------------------------------------------------
 
 local paging_rule = core.paging_rule

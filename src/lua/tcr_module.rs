@@ -112,7 +112,10 @@ fn prepare_call(
     params: &LuaValue,
     opts: &LuaValue,
 ) -> Result<(serde_json::Value, client::CallOptions), Error> {
-    let overrides = parse_overrides(action, opts)?;
+    let mut overrides = parse_overrides(action, opts)?;
+    if overrides.region.is_none() {
+        overrides.region = Some(runtime.region());
+    }
     let call_opts = runtime.settings.call_options(&overrides)?;
     let tcr_catalog = catalog::tcr();
     let is_tcr =

@@ -3,4 +3,6 @@
 pub mod daemon;
 pub mod job;
 pub mod oneoff;
+pub mod repl;
+pub mod repl_complete;
 pub mod schedule;

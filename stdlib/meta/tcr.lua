@@ -152,6 +152,18 @@ function tcr.map(list, fn, opts) end
 ---@return any[] results, tcr.MapFailure[] failures
 function tcr.parallel(fns, opts) end
 
+---@class tcr.InspectOpts
+---@field depth? integer Nesting shown before "{...}" (default 6).
+---@field max_items? integer Array items and fields shown per table (default 20).
+---@field max_string? integer Characters shown of a string (default 200).
+---@field indent? string Default two spaces.
+
+---A readable rendering of any value (the REPL's printer).
+---@param value any
+---@param opts? tcr.InspectOpts
+---@return string
+function tcr.inspect(value, opts) end
+
 ---The calls a dry run held back, in order.
 ---@return tcr.PlannedCall[]
 function tcr.planned() end
