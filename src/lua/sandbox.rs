@@ -9,6 +9,7 @@
 //!   allowed folders;
 //! - `require`: the embedded stdlib and modules next to the script; no C modules, no `loadlib`;
 //! - no `debug`, no `os.execute`, no `os.exit`.
+//!
 //! `--unsafe` loads every standard library unrestricted (and says so in the log).
 
 use std::path::{Path, PathBuf};

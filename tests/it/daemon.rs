@@ -16,8 +16,10 @@ use tcrl::settings::Settings;
 use crate::harness::{Env, Run};
 
 fn daemon(dir: &Path, state: &Path, endpoint: Option<String>) -> Arc<Daemon> {
-    let mut settings = Settings::default();
-    settings.endpoint = endpoint.map(|e| tcrl::region::Endpoint::parse(&e, false).unwrap());
+    let mut settings = Settings {
+        endpoint: endpoint.map(|e| tcrl::region::Endpoint::parse(&e, false).unwrap()),
+        ..Settings::default()
+    };
     settings.retry.retries = 0;
     settings.sandbox.allow(dir);
     // A small cap so the unbounded-allocation job hits it quickly.

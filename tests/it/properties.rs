@@ -19,7 +19,9 @@ use tcrl::sign::SignMethod;
 fn config(cases: u32) -> Config {
     let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
     Config {
-        cases: env("TCRL_PROPTEST_CASES").map(|c| c as u32).unwrap_or(cases),
+        cases: env("TCRL_PROPTEST_CASES")
+            .map(|c| c as u32)
+            .unwrap_or(cases),
         rng_seed: RngSeed::Fixed(env("TCRL_PROPTEST_SEED").unwrap_or(0x7463_726c)),
         failure_persistence: None,
         ..Config::default()
@@ -41,7 +43,10 @@ fn opts(sign: SignMethod, method: HttpMethod) -> CallOptions {
         service: "tcr".into(),
         version: "2019-09-24".into(),
         region: "ap-guangzhou".into(),
-        endpoint: Endpoint { scheme: Scheme::Http, host: "127.0.0.1:9400".into() },
+        endpoint: Endpoint {
+            scheme: Scheme::Http,
+            host: "127.0.0.1:9400".into(),
+        },
         timeout: std::time::Duration::from_secs(1),
         sign_method: sign,
         http_method: method,
@@ -51,16 +56,35 @@ fn opts(sign: SignMethod, method: HttpMethod) -> CallOptions {
 }
 
 /// Turn a prepared request into what the emulator's handler sees.
-fn check(method: HttpMethod, url: &str, headers: &[(String, String)], body: &[u8]) -> Result<Value, String> {
+fn check(
+    method: HttpMethod,
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<Value, String> {
     let mut map = HeaderMap::new();
     for (k, v) in headers {
-        map.insert(HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        map.insert(
+            HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
     }
     map.insert("host", HeaderValue::from_static("127.0.0.1:9400"));
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
-    let m = if method == HttpMethod::Get { Method::GET } else { Method::POST };
-    let raw = RawRequest { method: &m, headers: &map, query, body };
-    authenticate(&raw, lookup, tcrl::api::catalog::tcr(), NOW).map(|i| i.params).map_err(|e| e.code)
+    let m = if method == HttpMethod::Get {
+        Method::GET
+    } else {
+        Method::POST
+    };
+    let raw = RawRequest {
+        method: &m,
+        headers: &map,
+        query,
+        body,
+    };
+    authenticate(&raw, lookup, tcrl::api::catalog::tcr(), NOW)
+        .map(|i| i.params)
+        .map_err(|e| e.code)
 }
 
 fn name_strategy() -> impl Strategy<Value = String> {
@@ -123,7 +147,9 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        (-1e9f64..1e9).prop_filter("not integral", |f| f.fract() != 0.0).prop_map(Value::from),
+        (-1e9f64..1e9)
+            .prop_filter("not integral", |f| f.fract() != 0.0)
+            .prop_map(Value::from),
         "\\PC{0,16}".prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 40, 6, |inner| {
