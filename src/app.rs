@@ -103,6 +103,7 @@ pub fn settings_from(connect: &ConnectArgs) -> Result<Settings> {
         settings.region = r.clone();
     }
     settings.insecure_http = connect.insecure_http;
+    settings.ca_cert = connect.ca_cert.clone();
     if let Some(e) = &connect.endpoint {
         settings.endpoint = Some(Endpoint::parse(e, connect.insecure_http)?);
     }
@@ -163,19 +164,17 @@ fn build_runtime(
     };
     tracing::debug!(?credentials, region = %settings.region, "runtime ready");
     let limits = RateLimits::new(settings.rate_limit, settings.action_rate_limits.clone());
-    let client = Client::new(Arc::new(credentials), settings.connect_timeout, limits)?
+    let mut client = Client::new(Arc::new(credentials), settings.connect_timeout, limits)?
         .with_max_response(settings.max_response_bytes);
+    if let Some(path) = &settings.ca_cert {
+        client = client.with_ca_cert(path)?;
+    }
     Ok(Arc::new(Runtime::new(settings, client, args, dry_run)))
 }
 
 async fn run_emulator(args: EmulatorArgs) -> Result<()> {
     let store = initial_store(&args)?;
     let options = emulator_options(&args)?;
-    let accounts: Vec<String> = options
-        .accounts
-        .iter()
-        .map(|c| c.secret_id.clone())
-        .collect();
     let emulator = Emulator::new(store, options).map_err(|e| Error::Io {
         path: args
             .log
@@ -190,8 +189,24 @@ async fn run_emulator(args: EmulatorArgs) -> Result<()> {
     let addr = listener
         .local_addr()
         .map_err(|e| Error::Config(e.to_string()))?;
+    let accounts = emulator.secret_ids();
+    let tls = emulator_tls(&args)?;
+    let tls_config = match &tls {
+        Some(files) => Some(
+            emulator::tls::server_config(files)
+                .await
+                .map_err(Error::Config)?,
+        ),
+        None => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let snapshot = emulator.snapshot();
-    println!("tcrl emulator listening on http://{addr}");
+    println!("tcrl emulator listening on {scheme}://{addr}");
+    let mut trust = String::new();
+    if let Some(ca) = tls.as_ref().and_then(|f| f.ca.as_ref()) {
+        println!("  clients trust the CA certificate {}", ca.display());
+        trust = format!(" --ca-cert {}", ca.display());
+    }
     for instance in &snapshot.instances {
         println!(
             "  instance {} ({}, {}): {} namespaces, {} tags",
@@ -223,14 +238,20 @@ async fn run_emulator(args: EmulatorArgs) -> Result<()> {
                 .join(", ")
         );
     }
-    println!("  try: tcrl run scripts/inventory.lua --endpoint http://{addr}");
-    let served = emulator.clone();
-    served
-        .serve(listener, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| Error::Config(format!("emulator stopped: {e}")))?;
+    println!("  try: tcrl run scripts/inventory.lua --endpoint {scheme}://{addr}{trust}");
+    let interrupted = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let served = match tls_config {
+        Some(config) => {
+            emulator
+                .clone()
+                .serve_tls(listener, config, interrupted)
+                .await
+        }
+        None => emulator.clone().serve(listener, interrupted).await,
+    };
+    served.map_err(|e| Error::Config(format!("emulator stopped: {e}")))?;
     if let Some(path) = &args.state {
         let text =
             serde_json::to_string_pretty(&emulator.snapshot()).expect("the store serialises");
@@ -241,6 +262,23 @@ async fn run_emulator(args: EmulatorArgs) -> Result<()> {
         println!("state saved to {}", path.display());
     }
     Ok(())
+}
+
+/// The certificate files to serve HTTPS with, if the flags ask for it.
+fn emulator_tls(args: &EmulatorArgs) -> Result<Option<emulator::tls::TlsFiles>> {
+    if let Some(dir) = &args.tls_self_signed {
+        return emulator::tls::self_signed(dir)
+            .map(Some)
+            .map_err(|e| Error::Config(format!("--tls-self-signed: {e}")));
+    }
+    Ok(match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(emulator::tls::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            ca: None,
+        }),
+        _ => None,
+    })
 }
 
 fn initial_store(args: &EmulatorArgs) -> Result<Store> {

@@ -190,6 +190,19 @@ pub struct EmulatorArgs {
     /// Seconds to add to the emulator's clock, to rehearse clock skew.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub clock_offset: i64,
+
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key", conflicts_with = "tls_self_signed")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS with a local CA and a certificate for 127.0.0.1, ::1 and localhost kept in
+    /// DIR: clients trust DIR/ca.pem. Made on first use, reused afterwards.
+    #[arg(long, value_name = "DIR")]
+    pub tls_self_signed: Option<PathBuf>,
 }
 
 /// Arguments of `tcrl run`.
@@ -280,6 +293,10 @@ pub struct ConnectArgs {
     /// SecretKey (discouraged, see --secret-id).
     #[arg(long, requires = "secret_id", hide_env_values = true)]
     pub secret_key: Option<String>,
+
+    /// Also trust the CA certificates in this PEM file (private CA, emulator over HTTPS).
+    #[arg(long, env = "TCRL_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 
     /// Connect timeout, e.g. 5s.
     #[arg(long, default_value = "10s", value_parser = crate::settings::parse_duration)]

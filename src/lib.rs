@@ -42,9 +42,14 @@ pub use error::{Error, Result};
 /// tcrl uses rustls with the `ring` provider (no C build of another crypto library); rustls
 /// needs it installed once per process before the first TLS configuration is built.
 pub fn http_client_builder() -> reqwest::ClientBuilder {
+    install_crypto_provider();
+    reqwest::Client::builder()
+}
+
+/// Install rustls's `ring` provider for this process (idempotent); TLS servers need it too.
+pub fn install_crypto_provider() {
     static INSTALL: std::sync::Once = std::sync::Once::new();
     INSTALL.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    reqwest::Client::builder()
 }

@@ -19,6 +19,8 @@ pub struct Settings {
     pub endpoint: Option<Endpoint>,
     pub policy: EndpointPolicy,
     pub insecure_http: bool,
+    /// Extra CA certificates (PEM) to trust: a private CA, the emulator over HTTPS.
+    pub ca_cert: Option<std::path::PathBuf>,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub language: Option<String>,
@@ -43,6 +45,7 @@ impl Default for Settings {
             endpoint: None,
             policy: EndpointPolicy::default(),
             insecure_http: false,
+            ca_cert: None,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             language: None,

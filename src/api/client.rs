@@ -320,6 +320,8 @@ pub struct Client {
     /// Seconds to add to the local clock, learnt from `AuthFailure.SignatureExpire`.
     clock_offset: Arc<AtomicI64>,
     max_response_bytes: usize,
+    /// Kept to rebuild the HTTP client with extra CA certificates.
+    connect_timeout: Duration,
 }
 
 /// What came back over HTTP, before decoding.
@@ -346,11 +348,39 @@ impl Client {
             .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
         Ok(Client {
             http,
+            connect_timeout,
             credentials,
             limits: Arc::new(limits),
             clock_offset: Arc::new(AtomicI64::new(0)),
             max_response_bytes: 64 * 1024 * 1024,
         })
+    }
+
+    /// Also trust the CA certificates of the PEM file at `path` (private CA, emulator on HTTPS).
+    ///
+    /// # Errors
+    /// `Io` when the file cannot be read, `Config` when it holds no PEM certificate.
+    pub fn with_ca_cert(mut self, path: &std::path::Path) -> Result<Self> {
+        let pem = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let not_pem = |e: &dyn std::fmt::Display| {
+            Error::Config(format!(
+                "--ca-cert {}: not a PEM certificate file: {e}",
+                path.display()
+            ))
+        };
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| not_pem(&e))?;
+        if certs.is_empty() {
+            return Err(not_pem(&"no certificate in it"));
+        }
+        self.http = crate::http_client_builder()
+            .connect_timeout(self.connect_timeout)
+            .tls_certs_merge(certs)
+            .build()
+            .map_err(|e| not_pem(&e))?;
+        Ok(self)
     }
 
     /// Refuse response bodies larger than `bytes`.
@@ -538,6 +568,10 @@ fn describe_transport_error(e: &reqwest::Error, timeout: Duration) -> String {
         "request failed"
     };
     match innermost {
+        Some(c) if c.contains("UnknownIssuer") => format!(
+            "{what}: {c} (the server's certificate is signed by a CA this machine does not \
+             trust; for a private CA or the emulator, pass --ca-cert FILE)"
+        ),
         Some(c) => format!("{what}: {c}"),
         None => what.to_string(),
     }

@@ -5,13 +5,14 @@
 //! Layout: `auth` (read and verify a request), `validate` (parameters against the catalog),
 //! `paging` (how each action pages), `actions` (the handlers), `store` (the model), `demo`
 //! (fixtures). This file holds the server: one handler for every request, the request log and
-//! the fault injection. TLS is left out: the emulator serves plain HTTP on loopback.
+//! the fault injection; `tls` adds HTTPS (a user's certificate or a generated local CA).
 
 pub mod actions;
 pub mod auth;
 pub mod demo;
 pub mod paging;
 pub mod store;
+pub mod tls;
 pub mod validate;
 
 use std::collections::HashMap;
@@ -159,6 +160,28 @@ impl Emulator {
         axum::serve(listener, self.router())
             .with_graceful_shutdown(shutdown)
             .await
+    }
+
+    /// Serve HTTPS on `listener` with `config` until `shutdown` completes.
+    ///
+    /// # Errors
+    /// I/O errors of the listener.
+    pub async fn serve_tls(
+        self: Arc<Self>,
+        listener: tokio::net::TcpListener,
+        config: axum_server::tls_rustls::RustlsConfig,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        tls::serve(listener, config, self.router(), shutdown).await
+    }
+
+    /// The SecretIds it accepts (the demo one when none was configured).
+    pub fn secret_ids(&self) -> Vec<String> {
+        self.options
+            .accounts
+            .iter()
+            .map(|c| c.secret_id.clone())
+            .collect()
     }
 
     /// Every request seen so far, oldest first.

@@ -8,8 +8,10 @@ errors. Ends with the line "N passed, N failed"; exits non-zero on any failure.
 """
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import traceback
 
 from tencentcloud.common import credential
@@ -24,18 +26,21 @@ DEMO_KEY = "tcrlEmulatorDemoKey000000000000"
 REGISTRY = "tcr-demo0001"
 
 
-def start_emulator(binary):
+BINARY = None  # the tcrl under test, set by main()
+
+
+def start_emulator(binary, *extra):
     proc = subprocess.Popen(
-        [binary, "emulator", "--listen", "127.0.0.1:0", "--demo"],
+        [binary, "emulator", "--listen", "127.0.0.1:0", "--demo", *extra],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
     first = proc.stdout.readline()
-    if "http://" not in first:
+    if "://" not in first:
         proc.kill()
-        raise SystemExit("emulator did not start: %r %s" % (first, proc.stderr.read()))
-    return proc, first.rsplit("http://", 1)[1].strip()
+        raise SystemExit("emulator did not start: %r" % first)
+    return proc, first.rsplit("://", 1)[1].strip()
 
 
 def client(address, sign_method="TC3-HMAC-SHA256", req_method="POST", key=DEMO_KEY):
@@ -140,8 +145,38 @@ def test_missing_resource_is_an_sdk_error(address):
     expect_sdk_error(call, "ResourceNotFound")
 
 
+def test_https_with_the_emulator_ca(address):
+    """The SDK's default protocol is HTTPS; it trusts the emulator's generated CA."""
+    with tempfile.TemporaryDirectory() as tls_dir:
+        proc, tls_address = start_emulator(BINARY, "--tls-self-signed", tls_dir)
+        try:
+            ca = os.path.join(tls_dir, "ca.pem")
+            for sign_method in ("TC3-HMAC-SHA256", "HmacSHA256"):
+                http = HttpProfile(endpoint=tls_address, certification=ca)
+                profile = ClientProfile(httpProfile=http, signMethod=sign_method)
+                c = tcr_client.TcrClient(credential.Credential(DEMO_ID, DEMO_KEY), "ap-guangzhou", profile)
+                resp = describe_instances(c)
+                expect(resp.TotalCount == 1, "%s: %s" % (sign_method, resp.to_json_string()))
+            # Without the CA the SDK must refuse the certificate.
+            untrusted = tcr_client.TcrClient(
+                credential.Credential(DEMO_ID, DEMO_KEY),
+                "ap-guangzhou",
+                ClientProfile(httpProfile=HttpProfile(endpoint=tls_address)),
+            )
+            try:
+                describe_instances(untrusted)
+            except TencentCloudSDKException as e:
+                expect("certificate" in str(e).lower() or "ssl" in str(e).lower(), str(e))
+            else:
+                raise AssertionError("an untrusted certificate was accepted")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
 def main():
-    binary = sys.argv[1]
+    global BINARY
+    binary = BINARY = sys.argv[1]
     proc, address = start_emulator(binary)
     tests = [(name, fn) for name, fn in sorted(globals().items()) if name.startswith("test_")]
     passed = failed = 0

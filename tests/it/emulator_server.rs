@@ -22,16 +22,23 @@ fn spawn_emulator(env: &Env, args: &[&str]) -> (Child, String) {
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let first = lines.next().unwrap().unwrap();
-    let addr = first.rsplit("http://").next().unwrap().trim().to_string();
+    let addr = first.rsplit("://").next().unwrap().trim().to_string();
     let mut banner = vec![first];
-    for _ in 0..3 {
+    while !banner.last().unwrap().contains("try: ") {
         banner.push(lines.next().unwrap().unwrap());
     }
     let text = banner.join("\n");
-    assert!(
-        text.contains("demo credentials") || text.contains("accepting SecretId"),
-        "{text}"
-    );
+    if args.contains(&"--secret-id") {
+        assert!(text.contains("accepting SecretId AKID"), "{text}");
+    } else {
+        assert!(
+            text.contains(&format!(
+                "TENCENTCLOUD_SECRET_ID={}",
+                tcrl::emulator::DEMO_SECRET_ID
+            )),
+            "{text}"
+        );
+    }
     std::thread::spawn(move || for _ in lines {});
     (child, addr)
 }
@@ -249,4 +256,77 @@ fn latency_is_added_and_concurrent_requests_are_observed() {
         env.emulator().emulator.max_in_flight() >= 2,
         "three processes waiting 200 ms overlap"
     );
+}
+
+#[test]
+fn emulator_serves_https_with_a_generated_ca_or_given_certificate() {
+    let env = Env::offline();
+    let tls_dir = env.dir.path().join("tls");
+    let tls = tls_dir.to_str().unwrap();
+    let ca = tls_dir.join("ca.pem");
+    let script = env.script(
+        "s.lua",
+        r#"print(tcr.call("DescribeInstances").TotalCount)"#,
+    );
+    let run = |endpoint: &str, ca_cert: Option<&std::path::Path>| {
+        let mut cmd = env.tcrl();
+        cmd.arg("run")
+            .arg(&script)
+            .args(["--endpoint", endpoint, "--retries", "0"])
+            .env("TENCENTCLOUD_SECRET_ID", tcrl::emulator::DEMO_SECRET_ID)
+            .env("TENCENTCLOUD_SECRET_KEY", tcrl::emulator::DEMO_SECRET_KEY);
+        if let Some(path) = ca_cert {
+            cmd.arg("--ca-cert").arg(path);
+        }
+        Run::of(&mut cmd)
+    };
+
+    let (mut child, addr) = spawn_emulator(&env, &["--tls-self-signed", tls]);
+    assert_eq!(run(&format!("https://{addr}"), Some(&ca)).ok(), "1\n");
+    let port = addr.rsplit(':').next().unwrap();
+    assert_eq!(
+        run(&format!("https://localhost:{port}"), Some(&ca)).ok(),
+        "1\n",
+        "the certificate names localhost too"
+    );
+    let untrusted = run(&format!("https://{addr}"), None);
+    assert!(
+        untrusted.fails(1).contains("UnknownIssuer") && untrusted.stderr.contains("--ca-cert"),
+        "{}",
+        untrusted.stderr
+    );
+    interrupt(&mut child);
+
+    // A second start reuses the CA clients were told to trust.
+    let ca_before = std::fs::read(&ca).unwrap();
+    let (mut child, addr) = spawn_emulator(&env, &["--tls-self-signed", tls]);
+    assert_eq!(std::fs::read(&ca).unwrap(), ca_before);
+    assert_eq!(run(&format!("https://{addr}"), Some(&ca)).ok(), "1\n");
+    interrupt(&mut child);
+
+    // A certificate the user brings.
+    let cert = tls_dir.join("cert.pem");
+    let key = tls_dir.join("key.pem");
+    let (mut child, addr) = spawn_emulator(
+        &env,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run(&format!("https://{addr}"), Some(&ca)).ok(), "1\n");
+    interrupt(&mut child);
+
+    let bad = Run::of(env.tcrl().args([
+        "emulator",
+        "--tls-cert",
+        script.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]));
+    assert!(bad.fails(2).contains("not a PEM certificate"), "{}", bad.stderr);
+    let bad = run("https://127.0.0.1:1", Some(&script));
+    assert!(bad.fails(2).contains("not a PEM certificate file"));
 }
