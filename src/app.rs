@@ -18,6 +18,8 @@ use crate::settings::Settings;
 /// # Errors
 /// Whatever the command fails with; `Error::exit_code` maps it to the process exit code.
 pub async fn run(cli: Cli) -> Result<()> {
+    let unattended = matches!(cli.command, Command::Daemon(_) | Command::Emulator(_));
+    crate::progress::init(cli.quiet || unattended);
     match cli.command {
         Command::Run(args) => run_script(args).await,
         Command::Emulator(args) => run_emulator(args).await,

@@ -18,6 +18,11 @@ pub struct Cli {
     #[arg(long, value_enum, default_value = "text", global = true)]
     pub log_format: LogFormat,
 
+    /// No progress lines for long paginations and tcr.map (they are drawn only when stderr is
+    /// a terminal, and never by the daemon).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }

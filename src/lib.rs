@@ -27,6 +27,7 @@ pub mod emulator;
 pub mod error;
 pub mod limits;
 pub mod logging;
+pub mod progress;
 pub mod lua;
 pub mod redact;
 pub mod region;

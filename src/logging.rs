@@ -64,6 +64,8 @@ impl Write for LineWriter {
 impl Drop for LineWriter {
     fn drop(&mut self) {
         let text = crate::redact::redact(&String::from_utf8_lossy(&self.0));
-        let _ = io::stderr().lock().write_all(text.as_bytes());
+        crate::progress::suspend(|| {
+            let _ = io::stderr().lock().write_all(text.as_bytes());
+        });
     }
 }

@@ -259,7 +259,11 @@ local function resolve_rule(fname, action, opts, level)
   return rule
 end
 
--- An iterator over the pages of a call: each step returns `response, items`.
+local progress_line = core.progress
+core.progress = nil
+
+-- An iterator over the pages of a call: each step returns `response, items`. The second
+-- result, `close`, clears the progress line of an iteration abandoned early.
 local function page_iterator(fname, action, params, opts, level)
   check_string(fname, "action", action, level + 1)
   if params ~= nil and type(params) ~= "table" then
@@ -282,6 +286,13 @@ local function page_iterator(fname, action, params, opts, level)
     end
   end
   local pages, seen, finished, previous = 0, 0, false, nil
+  local progress -- shown from the second page on, when stderr is a terminal
+  local function close()
+    if progress then
+      progress:finish()
+      progress = nil
+    end
+  end
   return function()
     if finished then
       return nil
@@ -298,6 +309,7 @@ local function page_iterator(fname, action, params, opts, level)
     request[rule.size_param] = size
     local ok, response = raw_call(action, request, call_opts)
     if not ok then
+      close()
       raise(response, 2)
     end
     local items = at_path(response, rule.list_field) or {}
@@ -309,6 +321,7 @@ local function page_iterator(fname, action, params, opts, level)
       if signature == previous then
         local e = { code = "Client.PagingLoop", action = action, message = string.format(
           "page %d repeats the previous page; the server ignores %s", pages + 1, rule.offset_param) }
+        close()
         raise(e, 2)
       end
       previous = signature
@@ -317,11 +330,21 @@ local function page_iterator(fname, action, params, opts, level)
     if count == 0 or count < size or (math.type(total) == "integer" and seen >= total) then
       finished = true
     end
+    local known_total = math.type(total) == "integer" and total or nil
+    if not finished and progress == nil and pages == 1 then
+      progress = progress_line(action, known_total)
+    end
+    if progress then
+      progress:update(seen, known_total)
+      if finished then
+        close()
+      end
+    end
     if count == 0 and pages > 1 then
       return nil
     end
     return response, items
-  end
+  end, close
 end
 
 ---Iterate over whole responses, page by page.
@@ -334,7 +357,7 @@ end
 
 ---Iterate over the items of every page.
 function M.paginate(action, params, opts)
-  local next_page = page_iterator("tcr.paginate", action, params, opts, 2)
+  local next_page, close = page_iterator("tcr.paginate", action, params, opts, 2)
   local max_items = opts and opts.max_items
   if max_items ~= nil and (math.type(max_items) ~= "integer" or max_items < 0) then
     error("tcr.paginate: max_items must be a whole number, got " .. tostring(max_items), 2)
@@ -342,6 +365,7 @@ function M.paginate(action, params, opts)
   local items, index, yielded = {}, 0, 0
   return function()
     if max_items and yielded >= max_items then
+      close()
       return nil
     end
     while index >= #items do

@@ -126,9 +126,11 @@ fn install_print(lua: &Lua) -> mlua::Result<()> {
             parts.push(tostring.call::<String>(arg)?);
         }
         let line = crate::redact::redact(&parts.join("\t"));
-        let mut out = std::io::stdout().lock();
-        // A closed stdout (e.g. `| head`) must not turn into a script error.
-        let _ = writeln!(out, "{line}");
+        crate::progress::suspend(|| {
+            let mut out = std::io::stdout().lock();
+            // A closed stdout (e.g. `| head`) must not turn into a script error.
+            let _ = writeln!(out, "{line}");
+        });
         Ok(())
     })?;
     lua.globals().set("print", print)?;
@@ -150,9 +152,11 @@ fn install_print(lua: &Lua) -> mlua::Result<()> {
                 }
             }
         }
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(crate::redact::redact(&text).as_bytes());
-        let _ = out.flush();
+        crate::progress::suspend(|| {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(crate::redact::redact(&text).as_bytes());
+            let _ = out.flush();
+        });
         Ok(())
     })?;
     let io: mlua::Table = lua.globals().get("io")?;

@@ -34,8 +34,14 @@ pub fn create(lua: &Lua) -> mlua::Result<Function> {
             }
             let results = lua.create_table_with_capacity(items.len(), 0)?;
             let failures = lua.create_table()?;
+            let progress = (items.len() > 1)
+                .then(|| crate::progress::bar("tcr.map", Some(items.len() as u64)))
+                .flatten();
             let mut outcomes = stream::iter(threads).buffered(concurrency).enumerate();
             while let Some((index, outcome)) = outcomes.next().await {
+                if let Some(bar) = &progress {
+                    bar.inc(1);
+                }
                 let failed = match outcome {
                     Ok((true, value)) => {
                         results.raw_set(index + 1, value)?;

@@ -45,6 +45,7 @@ pub fn create(lua: &Lua, runtime: Arc<Runtime>) -> mlua::Result<Table> {
     core.set("semver", super::text::semver_module(lua)?)?;
     core.set("map_protected", super::tasks::create(lua)?)?;
     core.set("paging_rule", lua.create_function(paging_rule)?)?;
+    core.set("progress", lua.create_function(progress_line)?)?;
     core.set("null", LuaValue::NULL)?;
     core.set(
         "sleep",
@@ -503,4 +504,28 @@ fn log(lua: &Lua) -> mlua::Result<Table> {
         t.set(level, f)?;
     }
     Ok(t)
+}
+
+/// A progress line shown while a long pagination runs (see `crate::progress`).
+struct ProgressLine(indicatif::ProgressBar);
+
+impl mlua::UserData for ProgressLine {
+    fn add_methods<M: mlua::UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_method("update", |_, line, (done, total): (u64, Option<u64>)| {
+            if let Some(total) = total {
+                line.0.set_length(total.max(done));
+            }
+            line.0.set_position(done);
+            Ok(())
+        });
+        methods.add_method("finish", |_, line, ()| {
+            line.0.finish_and_clear();
+            Ok(())
+        });
+    }
+}
+
+/// `core.progress(label, total?)` -> a progress line, or nil when progress is off.
+fn progress_line(_: &Lua, (label, total): (String, Option<u64>)) -> mlua::Result<Option<ProgressLine>> {
+    Ok(crate::progress::bar(&label, total).map(ProgressLine))
 }

@@ -11,6 +11,7 @@ mod emulator_auth;
 mod emulator_paging;
 mod emulator_server;
 mod pagination;
+mod progress;
 mod properties;
 mod repl;
 mod retention;
