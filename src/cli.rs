@@ -197,7 +197,12 @@ pub struct EmulatorArgs {
     pub clock_offset: i64,
 
     /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
-    #[arg(long, value_name = "FILE", requires = "tls_key", conflicts_with = "tls_self_signed")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "tls_self_signed"
+    )]
     pub tls_cert: Option<PathBuf>,
 
     /// Private key (PEM) of --tls-cert.

@@ -70,6 +70,17 @@ fn check_basic(name: &str) {
             assert_eq!(sig.string_to_sign.to_string(), s(&v["string_to_sign"]));
             assert_eq!(sig.signature, s(&v["signature"]));
             assert_eq!(sig.authorization, s(&v["authorization"]));
+            assert_eq!(
+                tc3::authorization(
+                    &parts,
+                    s(&v["service"]),
+                    v["timestamp"].as_i64().unwrap(),
+                    s(&v["secret_id"]),
+                    s(&v["secret_key"]),
+                ),
+                sig.authorization,
+                "the streamed signer agrees"
+            );
             assert_eq!(sig.authorization, s(&v["headers"]["Authorization"]));
         }
         _ => {
@@ -158,6 +169,17 @@ fn check_extra(name: &str) {
         timestamp,
         secret_id,
         s(&input["secret_key"]),
+    );
+    assert_eq!(
+        tc3::authorization(
+            &parts,
+            s(&input["service"]),
+            timestamp,
+            secret_id,
+            s(&input["secret_key"])
+        ),
+        sig.authorization,
+        "the streamed signer agrees"
     );
     assert_eq!(
         sha256_hex(payload.as_bytes()),

@@ -135,7 +135,7 @@ fn prepare_tc3(
         ],
         payload: &body,
     };
-    let signature = tc3::sign(
+    let authorization = tc3::authorization(
         &parts,
         &opts.service,
         timestamp,
@@ -143,7 +143,7 @@ fn prepare_tc3(
         credentials.secret_key.expose(),
     );
     let mut headers = vec![
-        ("Authorization".to_string(), signature.authorization),
+        ("Authorization".to_string(), authorization),
         ("Content-Type".to_string(), content_type.to_string()),
         ("Host".to_string(), host),
         ("X-TC-Action".to_string(), action.to_string()),

@@ -82,8 +82,12 @@ fn generate() -> Result<Generated, rcgen::Error> {
     let issuer = Issuer::new(ca, ca_key);
 
     let key = KeyPair::generate()?;
-    let mut server =
-        CertificateParams::new(LOCAL_NAMES.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+    let mut server = CertificateParams::new(
+        LOCAL_NAMES
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>(),
+    )?;
     server
         .distinguished_name
         .push(DnType::CommonName, "tcrl emulator");

@@ -526,6 +526,9 @@ impl mlua::UserData for ProgressLine {
 }
 
 /// `core.progress(label, total?)` -> a progress line, or nil when progress is off.
-fn progress_line(_: &Lua, (label, total): (String, Option<u64>)) -> mlua::Result<Option<ProgressLine>> {
+fn progress_line(
+    _: &Lua,
+    (label, total): (String, Option<u64>),
+) -> mlua::Result<Option<ProgressLine>> {
     Ok(crate::progress::bar(&label, total).map(ProgressLine))
 }

@@ -74,7 +74,15 @@ pub(crate) fn hmac_sha1(key: &[u8], data: &[u8]) -> [u8; 20] {
 /// Lowercase hex SHA-256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
     use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(data))
+    hex32(&sha2::Sha256::digest(data).into())
+}
+
+/// Lowercase hex of a 32-byte digest, without `hex::encode`'s char-by-char collect (signing
+/// runs on every call).
+pub(crate) fn hex32(digest: &[u8; 32]) -> String {
+    let mut out = [0u8; 64];
+    hex::encode_to_slice(digest, &mut out).expect("64 bytes hold 32 in hex");
+    String::from_utf8(out.to_vec()).expect("hex is ASCII")
 }
 
 /// Compare two signatures without leaking where they differ through timing.

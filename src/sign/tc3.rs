@@ -69,7 +69,7 @@ impl CanonicalRequest {
             .iter()
             .map(|(n, v)| {
                 let v = v.trim();
-                let v = if lowercase_values {
+                let v = if lowercase_values && v.chars().any(char::is_uppercase) {
                     v.to_lowercase()
                 } else {
                     v.to_string()
@@ -78,21 +78,36 @@ impl CanonicalRequest {
             })
             .collect();
         headers.sort_by(|a, b| a.0.cmp(&b.0));
-        let canonical_headers: String = headers.iter().map(|(n, v)| format!("{n}:{v}\n")).collect();
-        let signed_headers = headers
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(";");
-        let text = format!(
-            "{}\n{}\n{}\n{}\n{}\n{}",
-            parts.method,
-            parts.path,
-            parts.query,
-            canonical_headers,
-            signed_headers,
-            sha256_hex(parts.payload)
+        let mut signed_headers = String::with_capacity(headers.len() * 16);
+        for (i, (name, _)) in headers.iter().enumerate() {
+            if i > 0 {
+                signed_headers.push(';');
+            }
+            signed_headers.push_str(name);
+        }
+        // One buffer, written in order: signing is on the path of every call.
+        let mut text = String::with_capacity(
+            parts.method.len()
+                + parts.path.len()
+                + parts.query.len()
+                + 2 * signed_headers.len()
+                + headers.iter().map(|(_, v)| v.len() + 2).sum::<usize>()
+                + 72,
         );
+        for part in [parts.method, parts.path, parts.query] {
+            text.push_str(part);
+            text.push('\n');
+        }
+        for (name, value) in &headers {
+            text.push_str(name);
+            text.push(':');
+            text.push_str(value);
+            text.push('\n');
+        }
+        text.push('\n');
+        text.push_str(&signed_headers);
+        text.push('\n');
+        text.push_str(&sha256_hex(parts.payload));
         CanonicalRequest {
             text,
             signed_headers,
@@ -107,9 +122,11 @@ pub fn credential_scope(timestamp: i64, service: &str) -> String {
 
 /// The UTC calendar day (`YYYY-MM-DD`) of a Unix timestamp.
 pub fn utc_date(timestamp: i64) -> String {
-    chrono::DateTime::from_timestamp(timestamp, 0)
-        .map(|t| t.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| "1970-01-01".to_string())
+    use chrono::Datelike;
+    match chrono::DateTime::from_timestamp(timestamp, 0) {
+        Some(t) => format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day()),
+        None => "1970-01-01".to_string(),
+    }
 }
 
 /// The string to sign; `Display` prints the spec text.
@@ -197,13 +214,16 @@ pub fn sign_canonical(
     secret_id: &str,
     secret_key: &str,
 ) -> Tc3Signature {
-    let credential_scope = credential_scope(timestamp, service);
+    let date = utc_date(timestamp);
+    let credential_scope = format!("{date}/{service}/tc3_request");
     let string_to_sign = StringToSign::new(timestamp, &credential_scope, &canonical_request);
-    let keys = DerivedKeys::derive(secret_key, &utc_date(timestamp), service);
-    let signature = hex::encode(hmac_sha256(
-        &keys.secret_signing,
-        string_to_sign.0.as_bytes(),
-    ));
+    let (keys, keyed) = derived_keys(secret_key, &date, service);
+    let signature = {
+        use hmac::Mac;
+        let mut mac = keyed;
+        mac.update(string_to_sign.0.as_bytes());
+        super::hex32(&mac.finalize().into_bytes().into())
+    };
     let authorization = format!(
         "{ALGORITHM} Credential={secret_id}/{credential_scope}, SignedHeaders={}, Signature={signature}",
         canonical_request.signed_headers
@@ -216,6 +236,127 @@ pub fn sign_canonical(
         signature,
         authorization,
     }
+}
+
+/// The `Authorization` header of a request: the same value as `sign(..).authorization`, but
+/// streamed through the hashers without building the intermediate texts. The client signs every
+/// call with this; `sign` keeps each stage for the verifier and the tests.
+pub fn authorization(
+    parts: &RequestParts<'_>,
+    service: &str,
+    timestamp: i64,
+    secret_id: &str,
+    secret_key: &str,
+) -> String {
+    use hmac::Mac;
+    use sha2::Digest;
+    use std::borrow::Cow;
+
+    let mut headers: Vec<(Cow<'_, str>, Cow<'_, str>)> = parts
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            let (n, v) = (n.trim(), v.trim());
+            let name = if n.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(n.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(n)
+            };
+            let value = if v.chars().any(char::is_uppercase) {
+                Cow::Owned(v.to_lowercase())
+            } else {
+                Cow::Borrowed(v)
+            };
+            (name, value)
+        })
+        .collect();
+    headers.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut signed_headers = String::with_capacity(headers.len() * 16);
+    for (i, (name, _)) in headers.iter().enumerate() {
+        if i > 0 {
+            signed_headers.push(';');
+        }
+        signed_headers.push_str(name);
+    }
+
+    let mut hex = [0u8; 64];
+    let mut hex_of = |digest: &[u8]| -> [u8; 64] {
+        hex::encode_to_slice(digest, &mut hex).expect("64 bytes hold 32 in hex");
+        hex
+    };
+    let payload_hash = hex_of(&sha2::Sha256::digest(parts.payload));
+    let mut canonical = sha2::Sha256::new();
+    for part in [parts.method, parts.path, parts.query] {
+        canonical.update(part);
+        canonical.update("\n");
+    }
+    for (name, value) in &headers {
+        canonical.update(name.as_bytes());
+        canonical.update(":");
+        canonical.update(value.as_bytes());
+        canonical.update("\n");
+    }
+    canonical.update("\n");
+    canonical.update(&signed_headers);
+    canonical.update("\n");
+    canonical.update(payload_hash);
+    let canonical_hash = hex_of(&canonical.finalize());
+
+    let date = utc_date(timestamp);
+    let (_, mut mac) = derived_keys(secret_key, &date, service);
+    mac.update(ALGORITHM.as_bytes());
+    mac.update(b"\n");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b"\n");
+    mac.update(date.as_bytes());
+    mac.update(b"/");
+    mac.update(service.as_bytes());
+    mac.update(b"/tc3_request\n");
+    mac.update(&canonical_hash);
+    let signature = hex_of(&mac.finalize().into_bytes());
+    format!(
+        "{ALGORITHM} Credential={secret_id}/{date}/{service}/tc3_request, SignedHeaders={signed_headers}, Signature={}",
+        std::str::from_utf8(&signature).expect("hex is ASCII")
+    )
+}
+
+/// An HMAC-SHA256 already keyed with the signing key (its pads hashed once).
+type KeyedMac = hmac::Hmac<sha2::Sha256>;
+
+/// The derived keys for `secret_key` on `date` for `service`, and the final HMAC keyed with the
+/// signing key. They change once a day per key, and deriving costs three HMACs, so each thread
+/// keeps the last set (a script signs thousands of calls with one key).
+fn derived_keys(secret_key: &str, date: &str, service: &str) -> (DerivedKeys, KeyedMac) {
+    struct Last {
+        secret_key: String,
+        date: String,
+        service: String,
+        keys: DerivedKeys,
+        keyed: KeyedMac,
+    }
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<Last>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| {
+        let hit = last
+            .as_ref()
+            .is_some_and(|l| l.secret_key == secret_key && l.date == date && l.service == service);
+        if !hit {
+            use hmac::KeyInit;
+            let keys = DerivedKeys::derive(secret_key, date, service);
+            let keyed = KeyedMac::new_from_slice(&keys.secret_signing)
+                .expect("HMAC accepts keys of any length");
+            *last = Some(Last {
+                secret_key: secret_key.to_string(),
+                date: date.to_string(),
+                service: service.to_string(),
+                keys,
+                keyed,
+            });
+        }
+        let l = last.as_ref().expect("filled above");
+        (l.keys.clone(), l.keyed.clone())
+    })
 }
 
 /// The parts of an `Authorization` header, as a verifier reads them.

@@ -326,7 +326,11 @@ fn emulator_serves_https_with_a_generated_ca_or_given_certificate() {
         "--tls-key",
         key.to_str().unwrap(),
     ]));
-    assert!(bad.fails(2).contains("not a PEM certificate"), "{}", bad.stderr);
+    assert!(
+        bad.fails(2).contains("not a PEM certificate"),
+        "{}",
+        bad.stderr
+    );
     let bad = run("https://127.0.0.1:1", Some(&script));
     assert!(bad.fails(2).contains("not a PEM certificate file"));
 }
