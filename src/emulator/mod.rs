@@ -385,10 +385,21 @@ impl Drop for InFlight<'_> {
 async fn handle(
     State(emu): State<Arc<Emulator>>,
     method: Method,
-    headers: HeaderMap,
+    uri: axum::http::Uri,
+    mut headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
+    // HTTP/2 carries the host as the `:authority` pseudo-header, not a Host header (RFC 9113
+    // section 8.3.1); it is what the client signed as `host`.
+    if !headers.contains_key(header::HOST) {
+        if let Some(value) = uri
+            .authority()
+            .and_then(|a| axum::http::HeaderValue::from_str(a.as_str()).ok())
+        {
+            headers.insert(header::HOST, value);
+        }
+    }
     let now_in_flight = emu.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     let _guard = InFlight(&emu.in_flight);
     emu.max_in_flight.fetch_max(now_in_flight, Ordering::SeqCst);

@@ -334,3 +334,35 @@ fn emulator_serves_https_with_a_generated_ca_or_given_certificate() {
     let bad = run("https://127.0.0.1:1", Some(&script));
     assert!(bad.fails(2).contains("not a PEM certificate file"));
 }
+
+#[test]
+fn http2_requests_verify_with_the_authority_as_host() {
+    // HTTP/2 has no Host header; clients sign the `:authority` (curl over HTTPS negotiates h2).
+    let env = Env::demo();
+    let opts = env.call_options(tcrl::sign::SignMethod::Tc3, tcrl::api::HttpMethod::Post);
+    let req = tcrl::api::client::prepare(
+        "DescribeInstances",
+        &json!({}),
+        &opts,
+        &tcrl::emulator::demo_credentials(),
+        chrono::Utc::now().timestamp(),
+        1,
+    )
+    .unwrap();
+    let client = tcrl::http_client_builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let mut builder = client.post(&req.url).body(req.body.clone());
+    for (name, value) in &req.headers {
+        if !name.eq_ignore_ascii_case("host") {
+            builder = builder.header(name, value);
+        }
+    }
+    let response = env.rt.block_on(async {
+        let resp = builder.send().await.unwrap();
+        assert_eq!(resp.version(), reqwest::Version::HTTP_2);
+        resp.json::<serde_json::Value>().await.unwrap()
+    });
+    assert_eq!(response["Response"]["TotalCount"], 1, "{response}");
+}
