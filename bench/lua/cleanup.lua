@@ -9,7 +9,7 @@ for _, repo in ipairs(tcr.collect("DescribeRepositories", { RegistryId = registr
     NamespaceName = repo.Namespace,
     RepositoryName = repo.Name:sub(#repo.Namespace + 2),
   }
-  local images = tcr.collect("DescribeImages", id)
+  local images = tcr.collect("DescribeImages", id, { page_size = 100 }) -- as the peers ask
   local plan = retention.plan(images, { keep_last = keep }, id)
   for _, outcome in ipairs(retention.apply(plan, { concurrency = 8 })) do
     if outcome.status ~= "deleted" then

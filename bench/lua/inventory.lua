@@ -8,7 +8,7 @@ local counts = tcr.map(repos, function(repo)
     RegistryId = registry,
     NamespaceName = repo.Namespace,
     RepositoryName = repo.Name:sub(#repo.Namespace + 2),
-  })
+  }, { page_size = 100 }) -- as the peers ask; the documented default is 20
 end, { concurrency = concurrency, fail_fast = true })
 local tags = 0
 for _, n in ipairs(counts) do

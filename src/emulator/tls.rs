@@ -158,7 +158,11 @@ pub async fn serve(
         stopper.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
     });
     let listener = listener.into_std()?;
-    axum_server::from_tcp_rustls(listener, config)?
+    // TCP_NODELAY: small answers go out at once instead of waiting on a delayed ACK (Nagle).
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
+        .acceptor(axum_server::accept::NoDelayAcceptor::new());
+    axum_server::from_tcp(listener)?
+        .acceptor(acceptor)
         .handle(handle)
         .serve(router.into_make_service())
         .await
