@@ -78,13 +78,7 @@ impl CanonicalRequest {
             })
             .collect();
         headers.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut signed_headers = String::with_capacity(headers.len() * 16);
-        for (i, (name, _)) in headers.iter().enumerate() {
-            if i > 0 {
-                signed_headers.push(';');
-            }
-            signed_headers.push_str(name);
-        }
+        let signed_headers = signed_header_list(headers.iter().map(|(n, _)| n.as_str()));
         // One buffer, written in order: signing is on the path of every call.
         let mut text = String::with_capacity(
             parts.method.len()
@@ -113,6 +107,18 @@ impl CanonicalRequest {
             signed_headers,
         }
     }
+}
+
+/// `SignedHeaders`: the sorted, lowercased header names joined with `;`.
+fn signed_header_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let mut list = String::with_capacity(64);
+    for (i, name) in names.enumerate() {
+        if i > 0 {
+            list.push(';');
+        }
+        list.push_str(name);
+    }
+    list
 }
 
 /// `Date/service/tc3_request`, with Date the UTC day of the timestamp.
@@ -271,13 +277,7 @@ pub fn authorization(
         })
         .collect();
     headers.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut signed_headers = String::with_capacity(headers.len() * 16);
-    for (i, (name, _)) in headers.iter().enumerate() {
-        if i > 0 {
-            signed_headers.push(';');
-        }
-        signed_headers.push_str(name);
-    }
+    let signed_headers = signed_header_list(headers.iter().map(|(n, _)| n.as_ref()));
 
     let mut hex = [0u8; 64];
     let mut hex_of = |digest: &[u8]| -> [u8; 64] {
