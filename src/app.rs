@@ -25,22 +25,15 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Emulator(args) => run_emulator(args).await,
         Command::Daemon(args) => run_daemon(args).await,
         Command::Repl(args) => {
-            let embedded = if args.emulator {
-                Some(start_embedded_emulator().await?)
-            } else {
-                None
-            };
-            let mut settings = settings_from(&args.connect)?;
-            apply_script_args(&mut settings, &args.limits);
-            settings.limits.timeout = args.timeout;
-            let script_args = args.args.into_iter().collect();
-            let runtime = build_runtime(
-                settings,
-                &args.connect,
-                script_args,
-                embedded.as_ref(),
-                args.dry_run,
-            )?;
+            let (runtime, embedded) = script_runtime(ScriptRuntimeArgs {
+                connect: &args.connect,
+                limits: &args.limits,
+                timeout: args.timeout,
+                args: args.args,
+                emulator: args.emulator,
+                dry_run: args.dry_run,
+            })
+            .await?;
             let outcome = crate::runner::repl::run(runtime).await;
             if let Some(e) = embedded {
                 e.stop().await;
@@ -57,23 +50,49 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-async fn run_script(args: RunArgs) -> Result<()> {
-    let script_args: BTreeMap<String, String> = args.args.into_iter().collect();
-    let embedded = if args.emulator {
+/// What `run` and `repl` share to set up their runtime.
+struct ScriptRuntimeArgs<'a> {
+    connect: &'a ConnectArgs,
+    limits: &'a crate::cli::ScriptArgs,
+    timeout: Option<std::time::Duration>,
+    args: Vec<(String, String)>,
+    emulator: bool,
+    dry_run: bool,
+}
+
+/// The runtime of `run` or `repl`, and the embedded emulator when `--emulator` asks for one
+/// (the caller stops it when done).
+async fn script_runtime(
+    flags: ScriptRuntimeArgs<'_>,
+) -> Result<(Arc<Runtime>, Option<RunningEmulator>)> {
+    let embedded = if flags.emulator {
         Some(start_embedded_emulator().await?)
     } else {
         None
     };
-    let mut runtime_settings = settings_from(&args.connect)?;
-    apply_script_args(&mut runtime_settings, &args.limits);
-    runtime_settings.limits.timeout = args.timeout;
+    let mut settings = settings_from(flags.connect)?;
+    apply_script_args(&mut settings, flags.limits);
+    settings.limits.timeout = flags.timeout;
     let runtime = build_runtime(
-        runtime_settings,
-        &args.connect,
-        script_args,
+        settings,
+        flags.connect,
+        flags.args.into_iter().collect(),
         embedded.as_ref(),
-        args.dry_run,
+        flags.dry_run,
     )?;
+    Ok((runtime, embedded))
+}
+
+async fn run_script(args: RunArgs) -> Result<()> {
+    let (runtime, embedded) = script_runtime(ScriptRuntimeArgs {
+        connect: &args.connect,
+        limits: &args.limits,
+        timeout: args.timeout,
+        args: args.args,
+        emulator: args.emulator,
+        dry_run: args.dry_run,
+    })
+    .await?;
     let outcome = crate::runner::oneoff::run_file(runtime.clone(), &args.script).await;
     let summary = runtime.summary();
     if !summary.is_empty() {

@@ -314,13 +314,16 @@ fn quote(body: &[u8]) -> String {
 /// limiters and one clock-skew correction.
 #[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
+    /// Built on first use: building it reads the system trust store (about 150 files), which a
+    /// script that never calls, `tcrl check` and REPL start-up should not pay for.
+    http: Arc<std::sync::OnceLock<reqwest::Client>>,
+    /// CA certificates trusted besides the system's (`--ca-cert`).
+    extra_roots: Vec<reqwest::Certificate>,
     credentials: Arc<CredentialProvider>,
     limits: Arc<RateLimits>,
     /// Seconds to add to the local clock, learnt from `AuthFailure.SignatureExpire`.
     clock_offset: Arc<AtomicI64>,
     max_response_bytes: usize,
-    /// Kept to rebuild the HTTP client with extra CA certificates.
     connect_timeout: Duration,
 }
 
@@ -336,18 +339,15 @@ impl Client {
     /// A client with the given connect timeout and rate limits.
     ///
     /// # Errors
-    /// `Config` when the HTTP stack cannot be set up (TLS roots).
+    /// None today (the HTTP stack is set up on first use); kept for callers' `?`.
     pub fn new(
         credentials: Arc<CredentialProvider>,
         connect_timeout: Duration,
         limits: RateLimits,
     ) -> Result<Self> {
-        let http = crate::http_client_builder()
-            .connect_timeout(connect_timeout)
-            .build()
-            .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
         Ok(Client {
-            http,
+            http: Arc::default(),
+            extra_roots: Vec::new(),
             connect_timeout,
             credentials,
             limits: Arc::new(limits),
@@ -375,12 +375,26 @@ impl Client {
         if certs.is_empty() {
             return Err(not_pem(&"no certificate in it"));
         }
-        self.http = crate::http_client_builder()
-            .connect_timeout(self.connect_timeout)
-            .tls_certs_merge(certs)
-            .build()
-            .map_err(|e| not_pem(&e))?;
+        self.extra_roots.extend(certs);
+        self.http = Arc::default();
         Ok(self)
+    }
+
+    /// The HTTP client, built on first use and shared by every clone.
+    fn http(&self) -> Result<&reqwest::Client> {
+        if let Some(client) = self.http.get() {
+            return Ok(client);
+        }
+        let mut builder = crate::http_client_builder().connect_timeout(self.connect_timeout);
+        if !self.extra_roots.is_empty() {
+            builder = builder.tls_certs_merge(self.extra_roots.iter().cloned());
+        }
+        let built = builder
+            .build()
+            .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
+        // A racing first call may have set it already; either client is the same.
+        let _ = self.http.set(built);
+        Ok(self.http.get().expect("set above"))
     }
 
     /// Refuse response bodies larger than `bytes`.
@@ -394,7 +408,7 @@ impl Client {
     /// # Errors
     /// `NoCredentials` when no source has a key.
     pub async fn credentials(&self) -> Result<Credentials> {
-        self.credentials.get(&self.http).await
+        self.credentials.get(self.http()?).await
     }
 
     /// The local clock corrected by any skew learnt from the service.
@@ -504,7 +518,7 @@ impl Client {
             HttpMethod::Post => reqwest::Method::POST,
         };
         let mut builder = self
-            .http
+            .http()?
             .request(method, &request.url)
             .timeout(opts.timeout);
         for (name, value) in &request.headers {

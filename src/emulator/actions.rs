@@ -81,6 +81,11 @@ fn str_param<'a>(params: &'a Value, name: &str) -> &'a str {
     params.get(name).and_then(Value::as_str).unwrap_or("")
 }
 
+/// An integer parameter, 0 when absent (validation has already checked its type).
+fn int_param(params: &Value, name: &str) -> i64 {
+    params.get(name).and_then(Value::as_i64).unwrap_or(0)
+}
+
 fn opt_str<'a>(params: &'a Value, name: &str) -> Option<&'a str> {
     params
         .get(name)
@@ -516,11 +521,7 @@ fn create_retention_rule(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
         .get("Disabled")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let ns_id = ctx
-        .params
-        .get("NamespaceId")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
+    let ns_id = int_param(ctx.params, "NamespaceId");
     let id = ctx.store.next_id();
     let instance = instance(ctx)?;
     let namespace = namespace_by_id(instance, ns_id)?;
@@ -582,16 +583,8 @@ fn modify_retention_rule(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
     let (key, value) = retention_rule_value(ctx.params)?;
     let cron = cron_setting(ctx.params)?;
     let disabled = ctx.params.get("Disabled").and_then(Value::as_bool);
-    let id = ctx
-        .params
-        .get("RetentionId")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
-    let ns_id = ctx
-        .params
-        .get("NamespaceId")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
+    let id = int_param(ctx.params, "RetentionId");
+    let ns_id = int_param(ctx.params, "NamespaceId");
     let instance = instance(ctx)?;
     let namespace = namespace_by_id(instance, ns_id)?;
     let index = rule_index(instance, id)?;
@@ -615,11 +608,7 @@ fn modify_retention_rule(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
 }
 
 fn delete_retention_rule(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
-    let id = ctx
-        .params
-        .get("RetentionId")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
+    let id = int_param(ctx.params, "RetentionId");
     let instance = instance(ctx)?;
     let index = rule_index(instance, id)?;
     instance.retention_rules.remove(index);
@@ -645,11 +634,7 @@ fn retained(rule: &RetentionRule, tags: &[Tag], now: i64) -> Vec<String> {
 }
 
 fn create_retention_execution(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
-    let id = ctx
-        .params
-        .get("RetentionId")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
+    let id = int_param(ctx.params, "RetentionId");
     let dry_run = ctx
         .params
         .get("DryRun")
@@ -705,11 +690,7 @@ fn create_retention_execution(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
 }
 
 fn describe_retention_executions(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
-    let id = ctx
-        .params
-        .get("RetentionId")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
+    let id = int_param(ctx.params, "RetentionId");
     let instance = instance(ctx)?;
     rule_index(instance, id)?;
     let mut list: Vec<Value> = instance
@@ -732,11 +713,7 @@ fn describe_retention_executions(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
 }
 
 fn describe_retention_tasks(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
-    let execution_id = ctx
-        .params
-        .get("ExecutionId")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
+    let execution_id = int_param(ctx.params, "ExecutionId");
     let instance = instance(ctx)?;
     let execution = instance
         .executions

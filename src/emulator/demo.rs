@@ -158,7 +158,13 @@ pub fn demo(anchor: i64) -> Store {
             },
         );
     }
-    store.instances.push(Instance {
+    store.instances.push(demo_instance(anchor, namespaces));
+    store
+}
+
+/// The one instance of the demo and generated registries.
+fn demo_instance(anchor: i64, namespaces: BTreeMap<String, Namespace>) -> Instance {
+    Instance {
         id: DEMO_INSTANCE.into(),
         name: DEMO_INSTANCE_NAME.into(),
         region: DEMO_REGION.into(),
@@ -167,8 +173,7 @@ pub fn demo(anchor: i64) -> Store {
         namespaces,
         retention_rules: Vec::new(),
         executions: Vec::new(),
-    });
-    store
+    }
 }
 
 /// Tags of one demo repository: a release line, builds, and usually `latest`.
@@ -267,16 +272,7 @@ pub fn generated(repos: usize, tags: usize, anchor: i64) -> Store {
         },
     );
     Store {
-        instances: vec![Instance {
-            id: DEMO_INSTANCE.into(),
-            name: DEMO_INSTANCE_NAME.into(),
-            region: DEMO_REGION.into(),
-            registry_type: "premium".into(),
-            created_at: anchor - 420 * DAY,
-            namespaces,
-            retention_rules: Vec::new(),
-            executions: Vec::new(),
-        }],
+        instances: vec![demo_instance(anchor, namespaces)],
         next_id: 1000,
     }
 }

@@ -34,21 +34,23 @@ const LOCAL_NAMES: [&str; 3] = ["127.0.0.1", "::1", "localhost"];
 /// # Errors
 /// A message naming the file that could not be written or read.
 pub fn self_signed(dir: &Path) -> Result<TlsFiles, String> {
-    let files = TlsFiles {
-        cert: dir.join("cert.pem"),
-        key: dir.join("key.pem"),
-        ca: Some(dir.join("ca.pem")),
-    };
-    let ca_path = dir.join("ca.pem");
-    if files.cert.exists() && files.key.exists() && ca_path.exists() {
-        return Ok(files);
+    let (ca, cert, key) = (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    );
+    if ![&ca, &cert, &key].iter().all(|p| p.exists()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let generated = generate().map_err(|e| format!("cannot make a certificate: {e}"))?;
+        write(&ca, &generated.ca_pem, false)?;
+        write(&cert, &generated.cert_pem, false)?;
+        write(&key, &generated.key_pem, true)?;
     }
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let generated = generate().map_err(|e| format!("cannot make a certificate: {e}"))?;
-    write(&ca_path, &generated.ca_pem, false)?;
-    write(&files.cert, &generated.cert_pem, false)?;
-    write(&files.key, &generated.key_pem, true)?;
-    Ok(files)
+    Ok(TlsFiles {
+        cert,
+        key,
+        ca: Some(ca),
+    })
 }
 
 struct Generated {
