@@ -93,6 +93,7 @@ async fn run_script(args: RunArgs) -> Result<()> {
         dry_run: args.dry_run,
     })
     .await?;
+    runtime.client.prepare_in_background();
     let outcome = crate::runner::oneoff::run_file(runtime.clone(), &args.script).await;
     let summary = runtime.summary();
     if !summary.is_empty() {

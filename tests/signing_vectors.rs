@@ -150,7 +150,7 @@ fn check_extra(name: &str) {
                 "x-tc-action" => s(&input["action"]),
                 other => panic!("vector signs an unexpected header {other}"),
             };
-            (h.to_string(), value.to_string())
+            (h.into(), value.into())
         })
         .collect();
     let payload = s(&input["payload"]);
@@ -298,7 +298,7 @@ fn client_prepare_matches_the_compact_json_vector() {
     let auth = req
         .headers
         .iter()
-        .find(|(n, _)| n == "Authorization")
+        .find(|(n, _)| *n == "Authorization")
         .unwrap();
     assert_eq!(auth.1, s(&v["intermediate"]["authorization"]));
 }

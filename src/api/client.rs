@@ -73,7 +73,8 @@ pub struct CallOptions {
 pub struct PreparedRequest {
     pub method: HttpMethod,
     pub url: String,
-    pub headers: Vec<(String, String)>,
+    /// Names are fixed by the protocol; values are per call.
+    pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
 }
 
@@ -131,7 +132,7 @@ fn prepare_tc3(
         query: &query,
         headers: vec![
             ("content-type".into(), content_type.into()),
-            ("host".into(), host.clone()),
+            ("host".into(), host.as_str().into()),
         ],
         payload: &body,
     };
@@ -143,19 +144,19 @@ fn prepare_tc3(
         credentials.secret_key.expose(),
     );
     let mut headers = vec![
-        ("Authorization".to_string(), authorization),
-        ("Content-Type".to_string(), content_type.to_string()),
-        ("Host".to_string(), host),
-        ("X-TC-Action".to_string(), action.to_string()),
-        ("X-TC-Timestamp".to_string(), timestamp.to_string()),
-        ("X-TC-Version".to_string(), opts.version.clone()),
-        ("X-TC-Region".to_string(), opts.region.clone()),
+        ("Authorization", authorization),
+        ("Content-Type", content_type.to_string()),
+        ("Host", host),
+        ("X-TC-Action", action.to_string()),
+        ("X-TC-Timestamp", timestamp.to_string()),
+        ("X-TC-Version", opts.version.clone()),
+        ("X-TC-Region", opts.region.clone()),
     ];
     if let Some(token) = &credentials.token {
-        headers.push(("X-TC-Token".to_string(), token.expose().to_string()));
+        headers.push(("X-TC-Token", token.expose().to_string()));
     }
     if let Some(language) = &opts.language {
-        headers.push(("X-TC-Language".to_string(), language.clone()));
+        headers.push(("X-TC-Language", language.clone()));
     }
     let mut url = opts.endpoint.url();
     if !query.is_empty() {
@@ -202,10 +203,10 @@ fn prepare_v1(
     let encoded = encode_pairs(&pairs);
     let headers = vec![
         (
-            "Content-Type".to_string(),
+            "Content-Type",
             "application/x-www-form-urlencoded".to_string(),
         ),
-        ("Host".to_string(), opts.endpoint.host.clone()),
+        ("Host", opts.endpoint.host.clone()),
     ];
     let (url, body) = match opts.http_method {
         HttpMethod::Get => {
@@ -314,11 +315,10 @@ fn quote(body: &[u8]) -> String {
 /// limiters and one clock-skew correction.
 #[derive(Clone)]
 pub struct Client {
-    /// Built on first use: building it reads the system trust store (about 150 files), which a
-    /// script that never calls, `tcrl check` and REPL start-up should not pay for.
-    http: Arc<std::sync::OnceLock<reqwest::Client>>,
-    /// CA certificates trusted besides the system's (`--ca-cert`).
-    extra_roots: Vec<reqwest::Certificate>,
+    /// Built on first use; holds the build error, if any, as text.
+    http: Arc<std::sync::OnceLock<std::result::Result<reqwest::Client, String>>>,
+    /// The certificates trusted: the system store (loaded when first needed) and `--ca-cert`.
+    trust: Arc<super::tls::Trust>,
     credentials: Arc<CredentialProvider>,
     limits: Arc<RateLimits>,
     /// Seconds to add to the local clock, learnt from `AuthFailure.SignatureExpire`.
@@ -347,7 +347,7 @@ impl Client {
     ) -> Result<Self> {
         Ok(Client {
             http: Arc::default(),
-            extra_roots: Vec::new(),
+            trust: Arc::new(super::tls::Trust::new(Vec::new())?),
             connect_timeout,
             credentials,
             limits: Arc::new(limits),
@@ -371,30 +371,48 @@ impl Client {
                 path.display()
             ))
         };
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| not_pem(&e))?;
+        use rustls::pki_types::{pem::PemObject, CertificateDer};
+        let certs = CertificateDer::pem_slice_iter(&pem)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| not_pem(&e))?;
         if certs.is_empty() {
             return Err(not_pem(&"no certificate in it"));
         }
-        self.extra_roots.extend(certs);
+        let trust = super::tls::Trust::new(certs)
+            .map_err(|e| Error::Config(format!("--ca-cert {}: {}", path.display(), e)))?;
+        self.trust = Arc::new(trust);
         self.http = Arc::default();
         Ok(self)
     }
 
-    /// The HTTP client, built on first use and shared by every clone.
+    /// The HTTP client, built once and shared by every clone. A caller that arrives while
+    /// another thread builds it waits for that build instead of starting a second one.
     fn http(&self) -> Result<&reqwest::Client> {
-        if let Some(client) = self.http.get() {
-            return Ok(client);
+        let built = self.http.get_or_init(|| {
+            let tls = self.trust.client_config().map_err(|e| e.to_string())?;
+            crate::http_client_builder()
+                .connect_timeout(self.connect_timeout)
+                .tls_backend_preconfigured(tls)
+                .build()
+                .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+        });
+        built.as_ref().map_err(|e| Error::Config(e.clone()))
+    }
+
+    /// Start loading the system trust store on another thread, so a one-off script's first
+    /// HTTPS call does not wait for it: the work overlaps with loading the script, and a script
+    /// that never calls does not wait for it at all. Not done with `--ca-cert`, whose servers
+    /// are verified without the system store.
+    pub fn prepare_in_background(&self) {
+        if self.trust.has_extra_roots() {
+            return;
         }
-        let mut builder = crate::http_client_builder().connect_timeout(self.connect_timeout);
-        if !self.extra_roots.is_empty() {
-            builder = builder.tls_certs_merge(self.extra_roots.iter().cloned());
-        }
-        let built = builder
-            .build()
-            .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
-        // A racing first call may have set it already; either client is the same.
-        let _ = self.http.set(built);
-        Ok(self.http.get().expect("set above"))
+        let trust = self.trust.clone();
+        let _ = std::thread::Builder::new()
+            .name("tcrl-trust-store".into())
+            .spawn(move || {
+                let _ = trust.system();
+            });
     }
 
     /// Refuse response bodies larger than `bytes`.
@@ -522,7 +540,7 @@ impl Client {
             .request(method, &request.url)
             .timeout(opts.timeout);
         for (name, value) in &request.headers {
-            builder = builder.header(name, value);
+            builder = builder.header(*name, value);
         }
         let transport = |e: reqwest::Error| Error::Transport {
             action: action.to_string(),

@@ -7,5 +7,6 @@ pub mod paginate;
 pub mod params;
 pub mod ratelimit;
 pub mod retry;
+pub mod tls;
 
 pub use client::{CallOptions, Client, HttpMethod, PreparedRequest};

@@ -192,7 +192,7 @@ fn authenticate_tc3(
                 format!("Authorization is invalid: signed header `{name}` is missing."),
             )
         })?;
-        headers.push((name.clone(), value.to_string()));
+        headers.push((name.as_str().into(), value.into()));
     }
     let parts = tc3::RequestParts {
         method: raw.method.as_str(),

@@ -71,8 +71,13 @@ fn generate() -> Result<Generated, rcgen::Error> {
     let ca_key = KeyPair::generate()?;
     let mut ca = CertificateParams::new(Vec::<String>::new())?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "tcrl emulator local CA");
+    // A name of its own: two generated CAs with one name make a verifier try the wrong one
+    // and report a bad signature instead of an unknown issuer.
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    ca.distinguished_name.push(
+        DnType::CommonName,
+        format!("tcrl emulator local CA {}", &id[..8]),
+    );
     ca.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
         KeyUsagePurpose::CrlSign,

@@ -47,11 +47,13 @@ pub fn new_state_with(
     let package: mlua::Table = lua.globals().get("package")?;
     package.get::<mlua::Table>("loaded")?.set("tcr", tcr)?;
     let preload: mlua::Table = package.get("preload")?;
+    // Compiled when first required, not for every state: most scripts use few of them.
     for (name, source) in STDLIB {
-        let loader = lua
-            .load(*source)
-            .set_name(format!("@stdlib/{}.lua", name.replace('.', "/")))
-            .into_function()?;
+        let loader = lua.create_function(move |lua, args: mlua::MultiValue| {
+            lua.load(*source)
+                .set_name(format!("@stdlib/{}.lua", name.replace('.', "/")))
+                .call::<mlua::MultiValue>(args)
+        })?;
         preload.set(*name, loader)?;
     }
     match script_dir {

@@ -18,6 +18,7 @@
 //! documentation also signs `x-tc-action`). Header names are lowercased; values are trimmed and,
 //! as the documentation says, lowercased.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use super::{hmac_sha256, sha256_hex};
@@ -36,7 +37,7 @@ pub struct RequestParts<'a> {
     /// The query string exactly as sent (empty for POST).
     pub query: &'a str,
     /// `(name, value)` of each header to sign, in any order and any case.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     pub payload: &'a [u8],
 }
 
@@ -128,11 +129,33 @@ pub fn credential_scope(timestamp: i64, service: &str) -> String {
 
 /// The UTC calendar day (`YYYY-MM-DD`) of a Unix timestamp.
 pub fn utc_date(timestamp: i64) -> String {
+    String::from_utf8(utc_date_bytes(timestamp).to_vec()).expect("digits and dashes")
+}
+
+/// [`utc_date`] without allocating (signing runs on every call). Timestamps outside years
+/// 0..=9999 give `1970-01-01`, as no request can carry them.
+fn utc_date_bytes(timestamp: i64) -> [u8; 10] {
     use chrono::Datelike;
-    match chrono::DateTime::from_timestamp(timestamp, 0) {
-        Some(t) => format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day()),
-        None => "1970-01-01".to_string(),
-    }
+    let Some(day) = chrono::DateTime::from_timestamp(timestamp, 0)
+        .map(|t| t.date_naive())
+        .filter(|d| (0..=9999).contains(&d.year()))
+    else {
+        return *b"1970-01-01";
+    };
+    let (year, month, day) = (day.year() as u32, day.month(), day.day());
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    [
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        b'-',
+        digit(month / 10),
+        digit(month),
+        b'-',
+        digit(day / 10),
+        digit(day),
+    ]
 }
 
 /// The string to sign; `Display` prints the spec text.
@@ -220,10 +243,14 @@ pub fn sign_canonical(
     secret_id: &str,
     secret_key: &str,
 ) -> Tc3Signature {
-    let date = utc_date(timestamp);
-    let credential_scope = format!("{date}/{service}/tc3_request");
+    let date = utc_date_bytes(timestamp);
+    let credential_scope = format!(
+        "{}/{service}/tc3_request",
+        std::str::from_utf8(&date).expect("digits and dashes")
+    );
     let string_to_sign = StringToSign::new(timestamp, &credential_scope, &canonical_request);
-    let (keys, keyed) = derived_keys(secret_key, &date, service);
+    let (keys, keyed) =
+        with_derived_keys(secret_key, &date, service, |k, m| (k.clone(), m.clone()));
     let signature = {
         use hmac::Mac;
         let mut mac = keyed;
@@ -256,9 +283,10 @@ pub fn authorization(
 ) -> String {
     use hmac::Mac;
     use sha2::Digest;
-    use std::borrow::Cow;
+    use smallvec::SmallVec;
 
-    let mut headers: Vec<(Cow<'_, str>, Cow<'_, str>)> = parts
+    // On the stack for the usual few headers; the texts are streamed through the hashers.
+    let mut headers: SmallVec<[(Cow<'_, str>, Cow<'_, str>); 4]> = parts
         .headers
         .iter()
         .map(|(n, v)| {
@@ -268,7 +296,7 @@ pub fn authorization(
             } else {
                 Cow::Borrowed(n)
             };
-            let value = if v.chars().any(char::is_uppercase) {
+            let value = if v.bytes().any(|b| b.is_ascii_uppercase()) || !v.is_ascii() {
                 Cow::Owned(v.to_lowercase())
             } else {
                 Cow::Borrowed(v)
@@ -276,60 +304,108 @@ pub fn authorization(
             (name, value)
         })
         .collect();
-    headers.sort_by(|a, b| a.0.cmp(&b.0));
-    let signed_headers = signed_header_list(headers.iter().map(|(n, _)| n.as_ref()));
+    headers.sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
-    let mut hex = [0u8; 64];
-    let mut hex_of = |digest: &[u8]| -> [u8; 64] {
-        hex::encode_to_slice(digest, &mut hex).expect("64 bytes hold 32 in hex");
-        hex
-    };
-    let payload_hash = hex_of(&sha2::Sha256::digest(parts.payload));
+    let mut signed_headers: SmallVec<[u8; 64]> = SmallVec::new();
+    for (i, (name, _)) in headers.iter().enumerate() {
+        if i > 0 {
+            signed_headers.push(b';');
+        }
+        signed_headers.extend_from_slice(name.as_bytes());
+    }
+
+    let payload_hash = hex_digest(&sha2::Sha256::digest(parts.payload));
     let mut canonical = sha2::Sha256::new();
     for part in [parts.method, parts.path, parts.query] {
         canonical.update(part);
-        canonical.update("\n");
+        canonical.update(b"\n");
     }
     for (name, value) in &headers {
         canonical.update(name.as_bytes());
-        canonical.update(":");
+        canonical.update(b":");
         canonical.update(value.as_bytes());
-        canonical.update("\n");
+        canonical.update(b"\n");
     }
-    canonical.update("\n");
+    canonical.update(b"\n");
     canonical.update(&signed_headers);
-    canonical.update("\n");
+    canonical.update(b"\n");
     canonical.update(payload_hash);
-    let canonical_hash = hex_of(&canonical.finalize());
+    let canonical_hash = hex_digest(&canonical.finalize());
 
-    let date = utc_date(timestamp);
-    let (_, mut mac) = derived_keys(secret_key, &date, service);
-    mac.update(ALGORITHM.as_bytes());
-    mac.update(b"\n");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b"\n");
-    mac.update(date.as_bytes());
-    mac.update(b"/");
-    mac.update(service.as_bytes());
-    mac.update(b"/tc3_request\n");
-    mac.update(&canonical_hash);
-    let signature = hex_of(&mac.finalize().into_bytes());
-    format!(
-        "{ALGORITHM} Credential={secret_id}/{date}/{service}/tc3_request, SignedHeaders={signed_headers}, Signature={}",
-        std::str::from_utf8(&signature).expect("hex is ASCII")
-    )
+    let date = utc_date_bytes(timestamp);
+    let mut digits = [0u8; 20];
+    let mut mac = signing_mac(secret_key, &date, service);
+    for piece in [
+        ALGORITHM.as_bytes(),
+        b"\n",
+        decimal(timestamp, &mut digits),
+        b"\n",
+        &date,
+        b"/",
+        service.as_bytes(),
+        b"/tc3_request\n",
+        &canonical_hash,
+    ] {
+        mac.update(piece);
+    }
+    let signature = hex_digest(&mac.finalize().into_bytes());
+
+    let pieces: [&[u8]; 11] = [
+        ALGORITHM.as_bytes(),
+        b" Credential=",
+        secret_id.as_bytes(),
+        b"/",
+        &date,
+        b"/",
+        service.as_bytes(),
+        b"/tc3_request, SignedHeaders=",
+        &signed_headers,
+        b", Signature=",
+        &signature,
+    ];
+    let mut header = Vec::with_capacity(pieces.iter().map(|p| p.len()).sum());
+    for piece in pieces {
+        header.extend_from_slice(piece);
+    }
+    String::from_utf8(header).expect("built from UTF-8 pieces")
+}
+
+/// Lowercase hex of a SHA-256 digest, on the stack (a fixed-size loop the compiler unrolls).
+fn hex_digest(digest: &[u8]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digest: &[u8; 32] = digest.try_into().expect("SHA-256 digests are 32 bytes");
+    let mut hex = [0u8; 64];
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(digest) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
+    }
+    hex
+}
+
+/// The decimal digits of `n` in `buf`, without allocating.
+fn decimal(n: i64, buf: &mut [u8; 20]) -> &[u8] {
+    use std::io::Write;
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    write!(cursor, "{n}").expect("20 bytes hold any i64");
+    let len = cursor.position() as usize;
+    &buf[..len]
 }
 
 /// An HMAC-SHA256 already keyed with the signing key (its pads hashed once).
 type KeyedMac = hmac::Hmac<sha2::Sha256>;
 
-/// The derived keys for `secret_key` on `date` for `service`, and the final HMAC keyed with the
-/// signing key. They change once a day per key, and deriving costs three HMACs, so each thread
-/// keeps the last set (a script signs thousands of calls with one key).
-fn derived_keys(secret_key: &str, date: &str, service: &str) -> (DerivedKeys, KeyedMac) {
+/// Calls `f` with the derived keys for `secret_key` on `date` for `service` and the final HMAC
+/// keyed with the signing key. They change once a day per key, and deriving costs three HMACs,
+/// so each thread keeps the last set (a script signs thousands of calls with one key).
+fn with_derived_keys<R>(
+    secret_key: &str,
+    date: &[u8; 10],
+    service: &str,
+    f: impl FnOnce(&DerivedKeys, &KeyedMac) -> R,
+) -> R {
     struct Last {
         secret_key: String,
-        date: String,
+        date: [u8; 10],
         service: String,
         keys: DerivedKeys,
         keyed: KeyedMac,
@@ -340,23 +416,29 @@ fn derived_keys(secret_key: &str, date: &str, service: &str) -> (DerivedKeys, Ke
     LAST.with_borrow_mut(|last| {
         let hit = last
             .as_ref()
-            .is_some_and(|l| l.secret_key == secret_key && l.date == date && l.service == service);
+            .is_some_and(|l| l.date == *date && l.secret_key == secret_key && l.service == service);
         if !hit {
             use hmac::KeyInit;
-            let keys = DerivedKeys::derive(secret_key, date, service);
+            let date_text = std::str::from_utf8(date).expect("digits and dashes");
+            let keys = DerivedKeys::derive(secret_key, date_text, service);
             let keyed = KeyedMac::new_from_slice(&keys.secret_signing)
                 .expect("HMAC accepts keys of any length");
             *last = Some(Last {
                 secret_key: secret_key.to_string(),
-                date: date.to_string(),
+                date: *date,
                 service: service.to_string(),
                 keys,
                 keyed,
             });
         }
         let l = last.as_ref().expect("filled above");
-        (l.keys.clone(), l.keyed.clone())
+        f(&l.keys, &l.keyed)
     })
+}
+
+/// The HMAC keyed with the day's signing key, ready for the string to sign.
+fn signing_mac(secret_key: &str, date: &[u8; 10], service: &str) -> KeyedMac {
+    with_derived_keys(secret_key, date, service, |_, keyed| keyed.clone())
 }
 
 /// The parts of an `Authorization` header, as a verifier reads them.

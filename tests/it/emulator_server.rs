@@ -335,6 +335,56 @@ fn emulator_serves_https_with_a_generated_ca_or_given_certificate() {
     assert!(bad.fails(2).contains("not a PEM certificate file"));
 }
 
+/// `--ca-cert` adds a CA to the system's trust store: servers signed by either are accepted,
+/// others are not. The "system store" here is a second generated CA, given the way the system
+/// store can be given: `SSL_CERT_FILE` (with `SSL_CERT_DIR` pointing nowhere).
+#[test]
+fn ca_cert_adds_to_the_system_trust_store() {
+    let env = Env::offline();
+    let dirs = ["system", "private", "stranger"].map(|name| env.dir.path().join(name));
+    let emulators: Vec<(Child, String)> = dirs
+        .iter()
+        .map(|dir| spawn_emulator(&env, &["--tls-self-signed", dir.to_str().unwrap()]))
+        .collect();
+    let script = env.script(
+        "s.lua",
+        r#"print(tcr.call("DescribeInstances").TotalCount)"#,
+    );
+    let run = |addr: &str| {
+        Run::of(
+            env.tcrl()
+                .arg("run")
+                .arg(&script)
+                .args(["--endpoint", &format!("https://{addr}"), "--retries", "0"])
+                .arg("--ca-cert")
+                .arg(dirs[1].join("ca.pem"))
+                .env("SSL_CERT_FILE", dirs[0].join("ca.pem"))
+                .env("SSL_CERT_DIR", env.dir.path().join("no-such-dir"))
+                .env("TENCENTCLOUD_SECRET_ID", tcrl::emulator::DEMO_SECRET_ID)
+                .env("TENCENTCLOUD_SECRET_KEY", tcrl::emulator::DEMO_SECRET_KEY),
+        )
+    };
+    assert_eq!(
+        run(&emulators[0].1).ok(),
+        "1\n",
+        "signed by the system's CA"
+    );
+    assert_eq!(
+        run(&emulators[1].1).ok(),
+        "1\n",
+        "signed by the --ca-cert CA"
+    );
+    let stranger = run(&emulators[2].1);
+    assert!(
+        stranger.fails(1).contains("UnknownIssuer"),
+        "{}",
+        stranger.stderr
+    );
+    for (mut child, _) in emulators {
+        interrupt(&mut child);
+    }
+}
+
 #[test]
 fn http2_requests_verify_with_the_authority_as_host() {
     // HTTP/2 has no Host header; clients sign the `:authority` (curl over HTTPS negotiates h2).
@@ -356,7 +406,7 @@ fn http2_requests_verify_with_the_authority_as_host() {
     let mut builder = client.post(&req.url).body(req.body.clone());
     for (name, value) in &req.headers {
         if !name.eq_ignore_ascii_case("host") {
-            builder = builder.header(name, value);
+            builder = builder.header(*name, value);
         }
     }
     let response = env.rt.block_on(async {

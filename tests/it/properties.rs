@@ -59,7 +59,7 @@ fn opts(sign: SignMethod, method: HttpMethod) -> CallOptions {
 fn check(
     method: HttpMethod,
     url: &str,
-    headers: &[(String, String)],
+    headers: &[(&str, String)],
     body: &[u8],
 ) -> Result<Value, String> {
     let mut map = HeaderMap::new();
@@ -118,7 +118,7 @@ proptest! {
     ) {
         let parts = tcrl::sign::tc3::RequestParts {
             method: "POST", path: "/", query: &query,
-            headers: headers.clone(), payload: &payload,
+            headers: headers.iter().map(|(n, v)| (n.into(), v.into())).collect(), payload: &payload,
         };
         let staged = tcrl::sign::tc3::sign(&parts, "tcr", timestamp, "AKIDx", &key);
         let streamed = tcrl::sign::tc3::authorization(&parts, "tcr", timestamp, "AKIDx", &key);
