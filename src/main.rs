@@ -16,8 +16,12 @@ fn main() {
         }
     };
     let outcome = runtime.block_on(tcrl::app::run(cli));
+    // Everything the command owns is finished and dropped inside `run`; what is left is idle
+    // worker threads. Exiting without joining them saves about a millisecond per run.
+    std::mem::forget(runtime);
     if let Err(e) = outcome {
         eprintln!("error: {}", tcrl::redact::redact(&e.to_string()));
         std::process::exit(e.exit_code());
     }
+    std::process::exit(0);
 }

@@ -11,18 +11,20 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
-/// The whole catalog for one service version.
+/// The whole catalog for one service version. Its texts borrow from the embedded JSON, so
+/// loading it allocates little (it is read on the path of a one-off script's first call).
 #[derive(Debug, Deserialize)]
 pub struct Catalog {
-    pub service: String,
-    pub version: String,
-    pub actions: BTreeMap<String, Action>,
+    pub service: &'static str,
+    pub version: &'static str,
+    pub actions: BTreeMap<&'static str, Action>,
     /// Structure types referenced by `member`, with their fields.
-    pub objects: BTreeMap<String, Vec<Field>>,
+    pub objects: BTreeMap<&'static str, Vec<Field>>,
 }
 
 /// One API action.
 #[derive(Debug, Deserialize)]
+#[serde(bound(deserialize = "'de: 'static"))]
 pub struct Action {
     pub read_only: bool,
     pub request: Vec<Field>,
@@ -33,12 +35,12 @@ pub struct Action {
 /// One field of a request, response or structure.
 #[derive(Debug, Deserialize, Clone)]
 pub struct Field {
-    pub name: String,
+    pub name: &'static str,
     /// `string`, `int`, `bool`, `float`, `list`, `object`, ...
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: &'static str,
     /// For lists and objects, the element or structure type (`string`, `int64`, `Filter`).
-    pub member: String,
+    pub member: &'static str,
     pub required: bool,
 }
 
@@ -46,17 +48,17 @@ pub struct Field {
 #[derive(Debug, Deserialize, Clone)]
 pub struct Paging {
     /// `page_number` or `item_offset`.
-    pub style: String,
-    pub offset_param: String,
-    pub size_param: String,
+    pub style: &'static str,
+    pub offset_param: &'static str,
+    pub size_param: &'static str,
     /// First page number (page_number style) or first offset (item_offset).
     pub first: i64,
     pub default_size: Option<i64>,
     pub max_size: Option<i64>,
     /// Dotted path of the item list in the response (`Data.TagInfo`).
-    pub list_field: Option<String>,
+    pub list_field: Option<&'static str>,
     /// Dotted path of the total count in the response.
-    pub total_field: Option<String>,
+    pub total_field: Option<&'static str>,
 }
 
 static TCR: LazyLock<Catalog> = LazyLock::new(|| {
@@ -119,7 +121,7 @@ mod tests {
         assert_eq!(c.actions.len(), 127);
         let paging = c.action("DescribeImages").unwrap().paging.as_ref().unwrap();
         assert_eq!(paging.style, "page_number");
-        assert_eq!(paging.list_field.as_deref(), Some("ImageInfoList"));
+        assert_eq!(paging.list_field, Some("ImageInfoList"));
     }
 
     #[test]

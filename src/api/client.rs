@@ -347,7 +347,7 @@ impl Client {
     ) -> Result<Self> {
         Ok(Client {
             http: Arc::default(),
-            trust: Arc::new(super::tls::Trust::new(Vec::new())?),
+            trust: Arc::new(super::tls::Trust::new(Vec::new()).map_err(Error::Config)?),
             connect_timeout,
             credentials,
             limits: Arc::new(limits),
@@ -379,7 +379,7 @@ impl Client {
             return Err(not_pem(&"no certificate in it"));
         }
         let trust = super::tls::Trust::new(certs)
-            .map_err(|e| Error::Config(format!("--ca-cert {}: {}", path.display(), e)))?;
+            .map_err(|e| Error::Config(format!("--ca-cert {}: {e}", path.display())))?;
         self.trust = Arc::new(trust);
         self.http = Arc::default();
         Ok(self)
@@ -399,20 +399,12 @@ impl Client {
         built.as_ref().map_err(|e| Error::Config(e.clone()))
     }
 
-    /// Start loading the system trust store on another thread, so a one-off script's first
-    /// HTTPS call does not wait for it: the work overlaps with loading the script, and a script
-    /// that never calls does not wait for it at all. Not done with `--ca-cert`, whose servers
-    /// are verified without the system store.
-    pub fn prepare_in_background(&self) {
-        if self.trust.has_extra_roots() {
-            return;
+    /// Load the system trust store now, for a caller that has a spare thread before the first
+    /// call. Skipped with `--ca-cert`, whose servers are verified without the system store.
+    pub fn load_trust_store(&self) {
+        if !self.trust.has_extra_roots() {
+            let _ = self.trust.system();
         }
-        let trust = self.trust.clone();
-        let _ = std::thread::Builder::new()
-            .name("tcrl-trust-store".into())
-            .spawn(move || {
-                let _ = trust.system();
-            });
     }
 
     /// Refuse response bodies larger than `bytes`.

@@ -84,13 +84,13 @@ pub fn rule(action: &str) -> Option<PagingRule> {
         } else {
             Style::ItemOffset
         },
-        offset_param: paging.offset_param.clone(),
-        size_param: paging.size_param.clone(),
+        offset_param: paging.offset_param.to_string(),
+        size_param: paging.size_param.to_string(),
         first: paging.first,
         default_size: paging.default_size,
         max_size: paging.max_size,
-        list_field: paging.list_field.clone()?,
-        total_field: paging.total_field.clone(),
+        list_field: paging.list_field?.to_string(),
+        total_field: paging.total_field.map(str::to_string),
     })
 }
 
@@ -99,7 +99,7 @@ pub fn paged_actions() -> Vec<&'static str> {
     catalog::tcr()
         .actions
         .keys()
-        .map(String::as_str)
+        .copied()
         .filter(|a| rule(a).is_some())
         .collect()
 }

@@ -50,13 +50,7 @@ pub fn unflatten(pairs: &[(String, String)], catalog: &Catalog, action: &str) ->
             .filter(|s| s.parse::<usize>().is_err())
             .collect();
         let field = catalog.request_field(action, &names);
-        let scalar_kind = field.map(|f| {
-            if f.kind == "list" {
-                f.member.as_str()
-            } else {
-                f.kind.as_str()
-            }
-        });
+        let scalar_kind = field.map(|f| if f.kind == "list" { f.member } else { f.kind });
         let value = typed_scalar(raw, scalar_kind);
         insert_path(&mut root, &segments, value);
     }

@@ -29,7 +29,7 @@ fn check_object(
         return Err(invalid(prefix.trim_end_matches('.'), "object"));
     };
     for field in fields {
-        let present = map.get(&field.name).filter(|v| !v.is_null());
+        let present = map.get(field.name).filter(|v| !v.is_null());
         if field.required && present.is_none() {
             return Err(ApiError::new(
                 "MissingParameter",
@@ -57,17 +57,17 @@ fn check_object(
 }
 
 fn check_value(catalog: &Catalog, field: &Field, v: &Value, path: &str) -> Result<(), ApiError> {
-    match field.kind.as_str() {
+    match field.kind {
         "list" => {
             let Some(items) = v.as_array() else {
                 return Err(invalid(path, "list"));
             };
             for (i, item) in items.iter().enumerate() {
-                check_member(catalog, &field.member, item, &format!("{path}.{i}"))?;
+                check_member(catalog, field.member, item, &format!("{path}.{i}"))?;
             }
             Ok(())
         }
-        "object" => check_member(catalog, &field.member, v, path),
+        "object" => check_member(catalog, field.member, v, path),
         scalar => check_scalar(scalar, v, path),
     }
 }

@@ -129,7 +129,7 @@ fn prepare_call(
                 "not an action of {} {}{}",
                 tcr_catalog.service,
                 tcr_catalog.version,
-                DidYouMean::among(action, tcr_catalog.actions.keys().map(String::as_str))
+                DidYouMean::among(action, tcr_catalog.actions.keys().copied())
             ),
         });
     }

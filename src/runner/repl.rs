@@ -189,7 +189,7 @@ fn actions(pattern: Option<&str>) -> String {
             .request
             .iter()
             .filter(|f| f.required)
-            .map(|f| f.name.as_str())
+            .map(|f| f.name)
             .collect();
         let needs = if required.is_empty() {
             String::new()
@@ -210,7 +210,7 @@ fn describe(action: &str) -> std::result::Result<String, String> {
     let Some(a) = catalog.action(action) else {
         return Err(format!(
             "unknown action {action:?}{}",
-            crate::error::DidYouMean::among(action, catalog.actions.keys().map(String::as_str))
+            crate::error::DidYouMean::among(action, catalog.actions.keys().copied())
         ));
     };
     let mut lines = vec![format!(
@@ -222,9 +222,9 @@ fn describe(action: &str) -> std::result::Result<String, String> {
         let kind = if f.kind == "list" {
             format!("list of {}", f.member)
         } else if f.kind == "object" {
-            f.member.clone()
+            f.member.to_string()
         } else {
-            f.kind.clone()
+            f.kind.to_string()
         };
         lines.push(format!(
             "  {:<28} {:<24} {}",

@@ -129,8 +129,7 @@ impl Completer for ReplHelper {
                     .actions
                     .keys()
                     .filter(|a| a.starts_with(partial))
-                    .cloned()
-                    .map(pair)
+                    .map(|a| pair(a.to_string()))
                     .collect();
                 Ok((pos - partial.len(), list))
             }
@@ -171,7 +170,7 @@ impl Hinter for ReplHelper {
             .request
             .iter()
             .filter(|f| f.required)
-            .map(|f| f.name.as_str())
+            .map(|f| f.name)
             .collect();
         if required.is_empty() {
             return None;
