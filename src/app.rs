@@ -394,6 +394,7 @@ fn emulator_options(args: &EmulatorArgs) -> Result<emulator::Options> {
         drop_rate: args.drop_rate,
         log_file: args.log.clone(),
         clock_offset: args.clock_offset,
+        page_size_cap: args.page_size_cap.map(|n| n as usize),
     })
 }
 

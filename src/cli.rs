@@ -196,6 +196,11 @@ pub struct EmulatorArgs {
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub clock_offset: i64,
 
+    /// Serve at most N items per page whatever the request asks, to rehearse a server whose
+    /// real page-size maximum is below the documented one.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub page_size_cap: Option<u32>,
+
     /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
     #[arg(
         long,

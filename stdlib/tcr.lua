@@ -327,10 +327,18 @@ local function page_iterator(fname, action, params, opts, level)
       previous = signature
     end
     pages, seen = pages + 1, seen + count
-    if count == 0 or count < size or (math.type(total) == "integer" and seen >= total) then
+    local known_total = math.type(total) == "integer" and total or nil
+    if pages == 1 and count > 0 and count < size and known_total and seen < known_total then
+      -- The server serves fewer items per page than asked (a cap below page_size) while the
+      -- total says more remain: page on with its size, or page numbers would skip items.
+      M.log.warn(string.format("%s: the server answered %d items per page for page_size %d; "
+        .. "paging on with pages of %d", action, count, size, count),
+        { action = action, page_size = size, served = count })
+      size = count
+    end
+    if count == 0 or count < size or (known_total and seen >= known_total) then
       finished = true
     end
-    local known_total = math.type(total) == "integer" and total or nil
     if not finished and progress == nil and pages == 1 then
       progress = progress_line(action, known_total)
     end

@@ -43,6 +43,8 @@ pub struct Ctx<'a> {
     pub params: &'a Value,
     pub action: &'a str,
     pub now: i64,
+    /// Most items one page may hold, below the documented maximum (`--page-size-cap`).
+    pub page_size_cap: Option<usize>,
 }
 
 /// Run `action`.
@@ -122,7 +124,7 @@ fn repository<'a>(ctx: &'a mut Ctx<'_>) -> Result<&'a mut Repository, ApiError> 
 }
 
 fn page<T: Clone>(ctx: &Ctx<'_>, items: &[T]) -> Result<Vec<T>, ApiError> {
-    Ok(window(ctx.action, ctx.params)?.apply(items))
+    Ok(window(ctx.action, ctx.params, ctx.page_size_cap)?.apply(items))
 }
 
 fn describe_instances(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {

@@ -78,6 +78,8 @@ pub struct Options {
     pub log_file: Option<PathBuf>,
     /// Seconds added to the server clock (to rehearse clock skew).
     pub clock_offset: i64,
+    /// Serve at most this many items per page, whatever the request asks.
+    pub page_size_cap: Option<usize>,
 }
 
 /// One request as the emulator saw it, for tests and `--log`.
@@ -267,6 +269,7 @@ impl Emulator {
             params: &incoming.params,
             action: &incoming.action,
             now: self.now(),
+            page_size_cap: self.options.page_size_cap,
         })
     }
 

@@ -32,11 +32,13 @@ impl Window {
     }
 }
 
-/// Read the offset and size parameters of `params` under the action's rule.
+/// Read the offset and size parameters of `params` under the action's rule. With `cap`, pages
+/// hold at most that many items whatever the request asks (a server whose real maximum is
+/// below the documented one), and page numbers count pages of that size.
 ///
 /// # Errors
 /// `InvalidParameterValue` for a negative offset, a size below 1 or above the maximum.
-pub fn window(action: &str, params: &Value) -> Result<Window, ApiError> {
+pub fn window(action: &str, params: &Value, cap: Option<usize>) -> Result<Window, ApiError> {
     let rule = paginate::rule(action).expect("only paged actions ask for a window");
     let size = params
         .get(&rule.size_param)
@@ -69,6 +71,7 @@ pub fn window(action: &str, params: &Value) -> Result<Window, ApiError> {
             ),
         ));
     }
+    let size = cap.map_or(size, |cap| size.min(cap as i64));
     let start = match rule.style {
         Style::PageNumber => (offset.max(1) - 1).saturating_mul(size),
         Style::ItemOffset => offset,
@@ -85,7 +88,7 @@ mod tests {
     use serde_json::json;
 
     fn w(action: &str, params: Value) -> Result<Window, ApiError> {
-        window(action, &params)
+        window(action, &params, None)
     }
 
     #[test]
@@ -109,6 +112,20 @@ mod tests {
         assert_eq!(
             w("DescribeImages", json!({})).unwrap(),
             Window { start: 0, size: 20 }
+        );
+    }
+
+    #[test]
+    fn a_page_size_cap_shrinks_pages_and_page_numbers_count_capped_pages() {
+        let capped = |params: Value| window("DescribeImages", &params, Some(5)).unwrap();
+        assert_eq!(
+            capped(json!({"Limit": 7, "Offset": 2})),
+            Window { start: 5, size: 5 }
+        );
+        assert_eq!(
+            capped(json!({"Limit": 3, "Offset": 2})),
+            Window { start: 3, size: 3 },
+            "a smaller request is served as asked"
         );
     }
 

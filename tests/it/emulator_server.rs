@@ -131,11 +131,18 @@ fn emulator_command_accepts_given_keys_only_and_rejects_bad_options() {
             "my-key-0000000",
             "--generate",
             "3x4",
+            "--page-size-cap",
+            "2",
         ],
     );
     let script = env.script(
         "s.lua",
         r#"print(tcr.call("DescribeRepositories", {RegistryId = "tcr-demo0001"}).TotalCount)"#,
+    );
+    let capped = env.script(
+        "capped.lua",
+        r#"local page = tcr.call("DescribeRepositories", {RegistryId = "tcr-demo0001", Limit = 10})
+           print(#page.RepositoryList, #tcr.collect("DescribeRepositories", {RegistryId = "tcr-demo0001"}))"#,
     );
     let with = |id: &str, key: &str| {
         Run::of(
@@ -148,6 +155,15 @@ fn emulator_command_accepts_given_keys_only_and_rejects_bad_options() {
         )
     };
     assert_eq!(with("AKIDmine000000", "my-key-0000000").ok(), "3\n");
+    let run = Run::of(
+        env.tcrl()
+            .arg("run")
+            .arg(&capped)
+            .args(["--endpoint", &format!("http://{addr}")])
+            .env("TENCENTCLOUD_SECRET_ID", "AKIDmine000000")
+            .env("TENCENTCLOUD_SECRET_KEY", "my-key-0000000"),
+    );
+    assert_eq!(run.ok(), "2\t3\n", "--page-size-cap 2 serves pages of 2");
     assert!(with(
         tcrl::emulator::DEMO_SECRET_ID,
         tcrl::emulator::DEMO_SECRET_KEY
@@ -162,6 +178,8 @@ fn emulator_command_accepts_given_keys_only_and_rejects_bad_options() {
     assert!(bad.fails(2).contains("expected REPOSxTAGS"));
     let bad = Run::of(env.tcrl().args(["emulator", "--fail-rate", "2"]));
     assert!(bad.fails(2).contains("probability"));
+    let bad = Run::of(env.tcrl().args(["emulator", "--page-size-cap", "0"]));
+    assert!(bad.fails(2).contains("--page-size-cap"), "{}", bad.stderr);
 }
 
 #[test]

@@ -212,6 +212,61 @@ fn every_paged_action_collects_exactly_the_emulator_state_at_sizes_1_7_and_max()
     }
 }
 
+/// A server that serves fewer items per page than asked (while its total says more remain)
+/// must not make the helpers stop after the first page or skip items: they page on with the
+/// size the server uses, and say so.
+#[test]
+fn a_server_capping_page_size_below_the_request_loses_no_items() {
+    let images =
+        r#"{RegistryId = "tcr-demo0001", NamespaceName = "platform", RepositoryName = "mesh"}"#;
+    let want = collect_keys(
+        &Env::demo(),
+        "DescribeImages",
+        images,
+        "ImageVersion",
+        &[100],
+    );
+    let want = &want[&100];
+    assert!(
+        want.len() > 14,
+        "the demo repository has enough tags to page"
+    );
+
+    let capped = Env::with(
+        demo::demo(ANCHOR),
+        Options {
+            page_size_cap: Some(7),
+            ..Default::default()
+        },
+    );
+    for (action, params, key) in [
+        ("DescribeImages", images, "ImageVersion"),
+        (
+            "DescribeImagePersonal",
+            r#"{RepoName = "platform/mesh"}"#,
+            "TagName",
+        ),
+    ] {
+        let uncapped = collect_keys(&Env::demo(), action, params, key, &[100]);
+        let got = collect_keys(&capped, action, params, key, &[20, 100]);
+        for keys in got.values() {
+            assert_same_set(keys, &uncapped[&100]);
+        }
+    }
+    let out = lua(
+        &capped,
+        &format!(r#"print(#tcr.collect("DescribeImages", {images}, {{page_size = 20}}))"#),
+        &["--rate-limit", "0"],
+    );
+    assert_eq!(out.ok(), format!("{}\n", want.len()));
+    assert!(
+        out.stderr
+            .contains("DescribeImages: the server answered 7 items per page for page_size 20"),
+        "{}",
+        out.stderr
+    );
+}
+
 #[test]
 fn empty_results_and_exactly_one_full_page_stop_without_extra_requests() {
     let env = Env::demo();
