@@ -389,7 +389,7 @@ impl Client {
     /// another thread builds it waits for that build instead of starting a second one.
     fn http(&self) -> Result<&reqwest::Client> {
         let built = self.http.get_or_init(|| {
-            let tls = self.trust.client_config().map_err(|e| e.to_string())?;
+            let tls = self.trust.client_config()?;
             crate::http_client_builder()
                 .connect_timeout(self.connect_timeout)
                 .tls_backend_preconfigured(tls)

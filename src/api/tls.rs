@@ -15,8 +15,6 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use crate::error::{Error, Result};
-
 /// Verifies servers against the extra CAs first, then against system store + extra CAs.
 #[derive(Debug)]
 pub struct Trust {
@@ -25,7 +23,7 @@ pub struct Trust {
     /// Only the extra CAs; `None` without `--ca-cert`.
     extra: Option<Arc<WebPkiServerVerifier>>,
     /// The platform verifier, built on first need; holds the build error as text.
-    system: OnceLock<std::result::Result<Arc<rustls_platform_verifier::Verifier>, String>>,
+    system: OnceLock<Result<Arc<rustls_platform_verifier::Verifier>, String>>,
 }
 
 impl Trust {
@@ -33,7 +31,7 @@ impl Trust {
     ///
     /// # Errors
     /// What is wrong with the extra roots when one is not a usable CA certificate.
-    pub fn new(extra_roots: Vec<CertificateDer<'static>>) -> std::result::Result<Self, String> {
+    pub fn new(extra_roots: Vec<CertificateDer<'static>>) -> Result<Self, String> {
         crate::install_crypto_provider();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let extra = if extra_roots.is_empty() {
@@ -65,9 +63,7 @@ impl Trust {
     }
 
     /// The system verifier (built now if not yet); callers racing here wait for one build.
-    pub fn system(
-        &self,
-    ) -> std::result::Result<&rustls_platform_verifier::Verifier, rustls::Error> {
+    pub fn system(&self) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
         let built = self.system.get_or_init(|| {
             rustls_platform_verifier::Verifier::new_with_extra_roots(
                 self.extra_roots.iter().cloned(),
@@ -87,11 +83,11 @@ impl Trust {
     /// over a pool of keep-alive connections). Tencent's SDKs speak HTTP/1.1 too.
     ///
     /// # Errors
-    /// `Config` if the crypto provider refuses the default protocol versions.
-    pub fn client_config(self: &Arc<Self>) -> Result<rustls::ClientConfig> {
+    /// What went wrong if the crypto provider refuses the default protocol versions.
+    pub fn client_config(self: &Arc<Self>) -> Result<rustls::ClientConfig, String> {
         let mut config = rustls::ClientConfig::builder_with_provider(self.provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| Error::Config(format!("cannot set up TLS: {e}")))?
+            .map_err(|e| format!("cannot set up TLS: {e}"))?
             .dangerous()
             .with_custom_certificate_verifier(self.clone())
             .with_no_client_auth();
@@ -108,7 +104,7 @@ impl ServerCertVerifier for Trust {
         server_name: &ServerName<'_>,
         ocsp_response: &[u8],
         now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+    ) -> Result<ServerCertVerified, rustls::Error> {
         if let Some(extra) = &self.extra {
             let verified = extra.verify_server_cert(
                 end_entity,
@@ -135,7 +131,7 @@ impl ServerCertVerifier for Trust {
         message: &[u8],
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls12_signature(
             message,
             cert,
@@ -149,7 +145,7 @@ impl ServerCertVerifier for Trust {
         message: &[u8],
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls13_signature(
             message,
             cert,
