@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use crate::api::ratelimit::RateLimits;
 use crate::api::Client;
-use crate::cli::{CheckArgs, Cli, Command, ConnectArgs, DaemonArgs, EmulatorArgs, RunArgs};
+use crate::cli::{
+    CheckArgs, Cli, Command, ConnectArgs, DaemonArgs, EmulatorArgs, RunArgs, SessionArgs,
+};
 use crate::credentials::{ChainInputs, CredentialProvider, Credentials};
 use crate::emulator::{self, demo, store::Store, Emulator, RunningEmulator};
 use crate::error::{Error, Result};
@@ -25,15 +27,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Emulator(args) => run_emulator(args).await,
         Command::Daemon(args) => run_daemon(args).await,
         Command::Repl(args) => {
-            let (runtime, embedded) = script_runtime(ScriptRuntimeArgs {
-                connect: &args.connect,
-                limits: &args.limits,
-                timeout: args.timeout,
-                args: args.args,
-                emulator: args.emulator,
-                dry_run: args.dry_run,
-            })
-            .await?;
+            let (runtime, embedded) =
+                script_runtime(&args.session, args.timeout, args.args.into_iter().collect())
+                    .await?;
             let outcome = crate::runner::repl::run(runtime).await;
             if let Some(e) = embedded {
                 e.stop().await;
@@ -50,35 +46,27 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// What `run` and `repl` share to set up their runtime.
-struct ScriptRuntimeArgs<'a> {
-    connect: &'a ConnectArgs,
-    limits: &'a crate::cli::ScriptArgs,
-    timeout: Option<std::time::Duration>,
-    args: Vec<(String, String)>,
-    emulator: bool,
-    dry_run: bool,
-}
-
-/// The runtime of `run` or `repl`, and the embedded emulator when `--emulator` asks for one
-/// (the caller stops it when done).
+/// The runtime of `run`, `repl` or `daemon`, and the embedded emulator when `--emulator` asks
+/// for one (the caller stops it when done).
 async fn script_runtime(
-    flags: ScriptRuntimeArgs<'_>,
+    session: &SessionArgs,
+    timeout: Option<std::time::Duration>,
+    args: BTreeMap<String, String>,
 ) -> Result<(Arc<Runtime>, Option<RunningEmulator>)> {
-    let embedded = if flags.emulator {
+    let embedded = if session.emulator {
         Some(start_embedded_emulator().await?)
     } else {
         None
     };
-    let mut settings = settings_from(flags.connect)?;
-    apply_script_args(&mut settings, flags.limits);
-    settings.limits.timeout = flags.timeout;
+    let mut settings = settings_from(&session.connect)?;
+    apply_script_args(&mut settings, &session.limits);
+    settings.limits.timeout = timeout;
     let runtime = build_runtime(
         settings,
-        flags.connect,
-        flags.args.into_iter().collect(),
+        &session.connect,
+        args,
         embedded.as_ref(),
-        flags.dry_run,
+        session.dry_run,
     )?;
     Ok((runtime, embedded))
 }
@@ -97,15 +85,8 @@ fn warm_up_in_background(runtime: &Runtime) {
 }
 
 async fn run_script(args: RunArgs) -> Result<()> {
-    let (runtime, embedded) = script_runtime(ScriptRuntimeArgs {
-        connect: &args.connect,
-        limits: &args.limits,
-        timeout: args.timeout,
-        args: args.args,
-        emulator: args.emulator,
-        dry_run: args.dry_run,
-    })
-    .await?;
+    let (runtime, embedded) =
+        script_runtime(&args.session, args.timeout, args.args.into_iter().collect()).await?;
     warm_up_in_background(&runtime);
     let outcome = crate::runner::oneoff::run_file(runtime.clone(), &args.script).await;
     let summary = runtime.summary();
@@ -406,21 +387,7 @@ async fn run_daemon(args: DaemonArgs) -> Result<()> {
             args.dir.display()
         )));
     }
-    let embedded = if args.emulator {
-        Some(start_embedded_emulator().await?)
-    } else {
-        None
-    };
-    let mut settings = settings_from(&args.connect)?;
-    apply_script_args(&mut settings, &args.limits);
-    settings.limits.timeout = None;
-    let runtime = build_runtime(
-        settings,
-        &args.connect,
-        BTreeMap::new(),
-        embedded.as_ref(),
-        args.dry_run,
-    )?;
+    let (runtime, embedded) = script_runtime(&args.session, None, BTreeMap::new()).await?;
     let state_dir = args.state_dir.clone().unwrap_or_else(|| {
         dirs::state_dir()
             .or_else(|| dirs::home_dir().map(|h| h.join(".local/state")))
@@ -436,7 +403,7 @@ async fn run_daemon(args: DaemonArgs) -> Result<()> {
         state_dir,
         history: args.history,
         grace: args.grace,
-        dry_run: args.dry_run,
+        dry_run: args.session.dry_run,
     };
     let daemon = Daemon::new(config, runtime.settings.clone(), runtime.client.clone());
     let (tx, rx) = tokio::sync::mpsc::channel(16);

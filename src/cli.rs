@@ -72,19 +72,8 @@ pub struct DaemonArgs {
     #[arg(long, default_value = "200ms", value_parser = crate::settings::parse_duration)]
     pub debounce: std::time::Duration,
 
-    /// Hold back every mutating call of every job.
-    #[arg(long)]
-    pub dry_run: bool,
-
-    /// Run the jobs against the built-in emulator with demo data.
-    #[arg(long, conflicts_with_all = ["endpoint", "secret_id", "profile"])]
-    pub emulator: bool,
-
     #[command(flatten)]
-    pub limits: ScriptArgs,
-
-    #[command(flatten)]
-    pub connect: ConnectArgs,
+    pub session: SessionArgs,
 }
 
 /// Arguments of `tcrl check`.
@@ -102,23 +91,12 @@ pub struct ReplArgs {
     #[arg(long = "arg", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub args: Vec<(String, String)>,
 
-    /// Use the built-in emulator with demo data and demo credentials.
-    #[arg(long, conflicts_with_all = ["endpoint", "secret_id", "profile"])]
-    pub emulator: bool,
-
-    /// Hold back every mutating call (see `tcrl run --help`).
-    #[arg(long)]
-    pub dry_run: bool,
-
     /// Stop each evaluation after this long, e.g. 30s (default: no limit; Ctrl-C cancels).
     #[arg(long, value_parser = crate::settings::parse_duration)]
     pub timeout: Option<std::time::Duration>,
 
     #[command(flatten)]
-    pub limits: ScriptArgs,
-
-    #[command(flatten)]
-    pub connect: ConnectArgs,
+    pub session: SessionArgs,
 }
 
 /// Arguments of `tcrl types`.
@@ -230,8 +208,20 @@ pub struct RunArgs {
     #[arg(long = "arg", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub args: Vec<(String, String)>,
 
+    /// Stop the run after this long, e.g. 30s or 5m (default: no limit for `run`).
+    #[arg(long, value_parser = crate::settings::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+/// What every mode that runs scripts (`run`, `repl`, `daemon`) takes alike: where calls go,
+/// what scripts may use, and the two rehearsal switches.
+#[derive(Debug, Args)]
+pub struct SessionArgs {
     /// Start the built-in emulator with demo data and demo credentials, and send every call
-    /// to it: try a script with no account and no network.
+    /// to it: try scripts with no account and no network.
     #[arg(long, conflicts_with_all = ["endpoint", "secret_id", "profile"])]
     pub emulator: bool,
 
@@ -239,10 +229,6 @@ pub struct RunArgs {
     /// Inquire*, List*, Validate*) is recorded, answered with DryRun = true, and summarised.
     #[arg(long)]
     pub dry_run: bool,
-
-    /// Stop the run after this long, e.g. 30s or 5m (default: no limit for `run`).
-    #[arg(long, value_parser = crate::settings::parse_duration)]
-    pub timeout: Option<std::time::Duration>,
 
     #[command(flatten)]
     pub limits: ScriptArgs,

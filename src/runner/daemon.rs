@@ -68,6 +68,16 @@ struct Job {
     last_error: Option<String>,
 }
 
+/// One firing of a job, with the job version it runs.
+struct PlannedRun {
+    spec: JobSpec,
+    source: Arc<Vec<u8>>,
+    modules: Arc<Vec<(String, Vec<u8>)>>,
+    run_id: String,
+    scheduled: DateTime<Utc>,
+    cancel: Cancel,
+}
+
 /// Counters for `/metrics`.
 #[derive(Default)]
 struct Metrics {
@@ -242,22 +252,20 @@ impl Daemon {
                 let run_id = uuid::Uuid::new_v4().to_string();
                 let cancel = Cancel::default();
                 job.running.push((run_id.clone(), cancel.clone()));
-                starts.push((
-                    job.spec.clone(),
-                    job.source.clone(),
-                    job.modules.clone(),
+                starts.push(PlannedRun {
+                    spec: job.spec.clone(),
+                    source: job.source.clone(),
+                    modules: job.modules.clone(),
                     run_id,
                     scheduled,
                     cancel,
-                ));
+                });
             }
         }
-        for (spec, source, modules, run_id, scheduled, cancel) in starts {
+        for planned in starts {
             let daemon = self.clone();
             let task = tokio::spawn(async move {
-                let record = daemon
-                    .execute(&spec, &source, &modules, &run_id, scheduled, cancel)
-                    .await;
+                let record = daemon.execute(planned).await;
                 daemon.finish(record);
             });
             let mut tasks = lock(&self.tasks);
@@ -267,15 +275,13 @@ impl Daemon {
     }
 
     /// One run in a fresh state.
-    async fn execute(
-        &self,
-        spec: &JobSpec,
-        source: &[u8],
-        modules: &[(String, Vec<u8>)],
-        run_id: &str,
-        scheduled: DateTime<Utc>,
-        cancel: Cancel,
-    ) -> RunRecord {
+    async fn execute(&self, planned: PlannedRun) -> RunRecord {
+        let PlannedRun {
+            spec,
+            run_id,
+            scheduled,
+            ..
+        } = &planned;
         let started = self.now();
         let started_at = tokio::time::Instant::now();
         let mut settings = self.settings.clone();
@@ -287,17 +293,7 @@ impl Daemon {
             self.config.dry_run || spec.dry_run,
         ));
         tracing::info!(job = %spec.name, run_id, scheduled = %scheduled.to_rfc3339(), "run started");
-        let result = self
-            .run_once(
-                runtime.clone(),
-                spec,
-                source,
-                modules,
-                run_id,
-                scheduled,
-                cancel,
-            )
-            .await;
+        let result = self.run_once(runtime.clone(), &planned).await;
         let mut calls = BTreeMap::new();
         for ((action, code), n) in runtime.calls_by_code() {
             *calls.entry(action.clone()).or_insert(0) += n;
@@ -323,26 +319,25 @@ impl Daemon {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn run_once(
-        &self,
-        runtime: Arc<Runtime>,
-        spec: &JobSpec,
-        source: &[u8],
-        modules: &[(String, Vec<u8>)],
-        run_id: &str,
-        scheduled: DateTime<Utc>,
-        cancel: Cancel,
-    ) -> crate::Result<()> {
+    /// Load the job's version into a fresh state (its timeout is in `runtime`'s settings) and
+    /// call its `run`.
+    async fn run_once(&self, runtime: Arc<Runtime>, planned: &PlannedRun) -> crate::Result<()> {
+        let PlannedRun {
+            spec,
+            source,
+            modules,
+            run_id,
+            scheduled,
+            cancel,
+        } = planned;
         let lua_err = |e: mlua::Error| crate::Error::Script(error_message(&e));
-        let mut state =
-            new_state_with(runtime.clone(), Some(&self.config.dir), cancel).map_err(lua_err)?;
-        state.limits.timeout = Some(spec.timeout);
+        let state = new_state_with(runtime.clone(), Some(&self.config.dir), cancel.clone())
+            .map_err(lua_err)?;
         install_modules(&state.lua, modules).map_err(lua_err)?;
         let what = spec.path.display().to_string();
         let chunk = state
             .lua
-            .load(source)
+            .load(source.as_slice())
             .set_name(format!("@{what}"))
             .into_function()
             .map_err(lua_err)?;
