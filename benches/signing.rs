@@ -105,10 +105,18 @@ fn main() {
     }
     let quick = std::env::args().any(|a| a == "--quick");
     let window = Duration::from_millis(if quick { 200 } else { 1000 });
+    // `cargo bench --bench signing -- requests` runs only the workloads whose name has "requests".
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     for (name, op) in [
         ("tc3 signatures/s", one_signature as fn(i64) -> usize),
         ("tc3 signed requests/s", one_request),
     ] {
+        if !only.iter().all(|word| name.contains(word.as_str())) {
+            continue;
+        }
         let (median, min, max) = measure(op, window);
         println!(
             "{name}: {median:.0} (min {min:.0}, max {max:.0}, 5 runs of {window:?}, one thread)"

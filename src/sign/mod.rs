@@ -5,6 +5,7 @@
 //! emulator verifies incoming ones with the same functions, so both sides agree by construction
 //! and both are checked against vectors computed by Tencent's own SDK.
 
+mod blocks;
 pub mod hmac_v1;
 pub mod tc3;
 
