@@ -16,7 +16,7 @@ fn one_signature(timestamp: i64) -> usize {
         method: "POST",
         path: "/",
         query: "",
-        headers: vec![
+        headers: &[
             ("content-type".into(), "application/json".into()),
             ("host".into(), "tcr.tencentcloudapi.com".into()),
         ],

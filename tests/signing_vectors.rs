@@ -49,7 +49,7 @@ fn check_basic(name: &str) {
                 method: s(&v["http_method"]),
                 path: s(&v["path"]),
                 query: s(&v["query"]),
-                headers: vec![
+                headers: &[
                     ("content-type".into(), s(&v["content_type"]).into()),
                     ("host".into(), s(&v["host"]).into()),
                 ],
@@ -152,13 +152,13 @@ fn check_extra(name: &str) {
             };
             (h.into(), value.into())
         })
-        .collect();
+        .collect::<Vec<_>>();
     let payload = s(&input["payload"]);
     let parts = tc3::RequestParts {
         method: s(&input["http_method"]),
         path: s(&input["path"]),
         query,
-        headers,
+        headers: &headers,
         payload: payload.as_bytes(),
     };
     let timestamp = input["timestamp"].as_i64().unwrap();

@@ -198,7 +198,7 @@ fn authenticate_tc3(
         method: raw.method.as_str(),
         path: "/",
         query: raw.query,
-        headers,
+        headers: &headers,
         payload: raw.body,
     };
     let verified = [false, true].into_iter().any(|lowercase| {

@@ -37,7 +37,7 @@ pub struct RequestParts<'a> {
     /// The query string exactly as sent (empty for POST).
     pub query: &'a str,
     /// `(name, value)` of each header to sign, in any order and any case.
-    pub headers: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    pub headers: &'a [(Cow<'a, str>, Cow<'a, str>)],
     pub payload: &'a [u8],
 }
 
@@ -278,8 +278,8 @@ pub fn sign_canonical(
 /// built on the stack and hashed with [`super::blocks`] (a day's signing key is derived once per
 /// thread). The client signs every call with this; `sign` keeps each stage, with the sha2 and
 /// hmac crates' own types, for the verifier and as the reference the tests compare this with.
-pub fn authorization(
-    parts: &RequestParts<'_>,
+pub fn authorization<'a>(
+    parts: &RequestParts<'a>,
     service: &str,
     timestamp: i64,
     secret_id: &str,
@@ -287,41 +287,21 @@ pub fn authorization(
 ) -> String {
     use smallvec::SmallVec;
 
-    // On the stack for the usual few headers, lowercased only when they need it.
-    fn lower(text: &str) -> Cow<'_, str> {
-        // Folds over 16-byte chunks, not `any`: without the early exit the compiler checks a
-        // chunk at a time.
-        let upper_or_not_ascii = |seen: bool, b: &u8| seen | b.is_ascii_uppercase() | !b.is_ascii();
-        let chunks = text.as_bytes().chunks_exact(16);
-        let rest = chunks.remainder();
-        let needs_lowering = chunks.fold(false, |seen, chunk| {
-            chunk.iter().fold(seen, upper_or_not_ascii)
-        }) | rest.iter().fold(false, upper_or_not_ascii);
-        if needs_lowering {
-            Cow::Owned(text.to_lowercase())
-        } else {
-            Cow::Borrowed(text)
-        }
-    }
-    let mut headers: SmallVec<[(Cow<'_, str>, Cow<'_, str>); 4]> = parts
+    // Sorted by lowercased name (stable, as `sign` sorts), lowercased while copied below.
+    let mut headers: SmallVec<[(&str, &str); 4]> = parts
         .headers
         .iter()
-        .map(|(n, v)| {
-            let name = match lower(n.trim()) {
-                Cow::Owned(_) => Cow::Owned(n.trim().to_ascii_lowercase()),
-                name => name,
-            };
-            (name, lower(v.trim()))
-        })
+        .map(|(n, v)| (n.trim(), v.trim()))
         .collect();
-    headers.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let lowercase = |name: &'a str| name.bytes().map(|b| b.to_ascii_lowercase());
+    headers.sort_by(|a, b| lowercase(a.0).cmp(lowercase(b.0)));
 
     let mut signed_headers = Text::<64>::new();
     for (i, (name, _)) in headers.iter().enumerate() {
         if i > 0 {
             signed_headers.push(b";");
         }
-        signed_headers.push(name.as_bytes());
+        signed_headers.push_ascii_lowercase(name.as_bytes());
     }
 
     let mut canonical = Text::<512>::new();
@@ -330,9 +310,13 @@ pub fn authorization(
         canonical.push(b"\n");
     }
     for (name, value) in &headers {
-        canonical.push(name.as_bytes());
+        canonical.push_ascii_lowercase(name.as_bytes());
         canonical.push(b":");
-        canonical.push(value.as_bytes());
+        if value.is_ascii() {
+            canonical.push_ascii_lowercase(value.as_bytes());
+        } else {
+            canonical.push(value.to_lowercase().as_bytes());
+        }
         canonical.push(b"\n");
     }
     canonical.push(b"\n");
@@ -359,27 +343,24 @@ pub fn authorization(
     let signature =
         hex_digest(&signing_key(secret_key, &date, service).mac(string_to_sign.as_bytes()));
 
-    let date = std::str::from_utf8(&date).expect("digits and dashes");
-    let signed_headers = std::str::from_utf8(signed_headers.as_bytes()).expect("header names");
-    let signature = std::str::from_utf8(&signature).expect("hex digits");
-    let pieces = [
-        ALGORITHM,
-        " Credential=",
-        secret_id,
-        "/",
-        date,
-        "/",
-        service,
-        "/tc3_request, SignedHeaders=",
-        signed_headers,
-        ", Signature=",
-        signature,
+    let pieces: [&[u8]; 11] = [
+        ALGORITHM.as_bytes(),
+        b" Credential=",
+        secret_id.as_bytes(),
+        b"/",
+        &date,
+        b"/",
+        service.as_bytes(),
+        b"/tc3_request, SignedHeaders=",
+        signed_headers.as_bytes(),
+        b", Signature=",
+        &signature,
     ];
-    let mut header = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+    let mut header = Vec::with_capacity(pieces.iter().map(|p| p.len()).sum());
     for piece in pieces {
-        header.push_str(piece);
+        header.extend_from_slice(piece);
     }
-    header
+    String::from_utf8(header).expect("built from UTF-8 pieces")
 }
 
 /// Text assembled on the stack while it fits in `N` bytes, on the heap beyond.
@@ -410,6 +391,20 @@ impl<const N: usize> Text<N> {
             self.heap.extend_from_slice(piece);
         }
         self.len = end;
+    }
+
+    /// `push` with ASCII letters lowercased (a loop the compiler vectorises).
+    #[inline(always)]
+    fn push_ascii_lowercase(&mut self, piece: &[u8]) {
+        let end = self.len + piece.len();
+        if end <= N {
+            for (to, from) in self.stack[self.len..end].iter_mut().zip(piece) {
+                *to = from.to_ascii_lowercase();
+            }
+            self.len = end;
+        } else {
+            self.push(&piece.to_ascii_lowercase());
+        }
     }
 
     fn as_bytes(&self) -> &[u8] {
@@ -528,7 +523,7 @@ mod tests {
             method: "POST",
             path: "/",
             query: "",
-            headers: vec![
+            headers: &[
                 ("Host".into(), "h".into()),
                 ("Content-Type".into(), "application/json".into()),
             ],
@@ -547,7 +542,7 @@ mod tests {
             method: "POST",
             path: "/",
             query: "",
-            headers: vec![("A".into(), "ᾈ".into())],
+            headers: &[("A".into(), "ᾈ".into())],
             payload: b"",
         };
         let staged = sign(&parts, "tcr", 0, "AKIDx", "a");
@@ -564,7 +559,7 @@ mod tests {
             method: "POST",
             path: "/",
             query: "",
-            headers: vec![("content-type".into(), "application/json".into())],
+            headers: &[("content-type".into(), "application/json".into())],
             payload: b"{}",
         };
         let sig = sign(&parts, "tcr", 1_700_000_000, "AKIDtest", "key");

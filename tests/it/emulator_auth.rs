@@ -345,7 +345,7 @@ fn host_header_is_verified_exactly_as_received() {
         method: "POST",
         path: "/",
         query: "",
-        headers: vec![
+        headers: &[
             ("content-type".into(), "application/json".into()),
             ("host".into(), host.as_str().into()),
         ],
@@ -383,7 +383,7 @@ fn any_signed_headers_list_is_verified() {
         method: "POST",
         path: "/",
         query: "",
-        headers: vec![
+        headers: &[
             (
                 "content-type".into(),
                 "application/json; charset=utf-8".into(),

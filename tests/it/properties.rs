@@ -118,7 +118,7 @@ proptest! {
     ) {
         let parts = tcrl::sign::tc3::RequestParts {
             method: "POST", path: "/", query: &query,
-            headers: headers.iter().map(|(n, v)| (n.into(), v.into())).collect(), payload: &payload,
+            headers: &headers.iter().map(|(n, v)| (n.into(), v.into())).collect::<Vec<_>>(), payload: &payload,
         };
         let staged = tcrl::sign::tc3::sign(&parts, "tcr", timestamp, "AKIDx", &key);
         let streamed = tcrl::sign::tc3::authorization(&parts, "tcr", timestamp, "AKIDx", &key);
