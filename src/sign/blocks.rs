@@ -43,16 +43,18 @@ impl Midstate {
 
     /// The digest of everything hashed so far followed by `rest`.
     pub(crate) fn finish(mut self, rest: &[u8]) -> [u8; 32] {
-        let whole = rest.chunks_exact(64);
-        let tail = whole.remainder();
-        for block in whole {
+        // Whole blocks are hashed in place, except the last one or two (up to 127 bytes), which
+        // are copied next to the padding so that one call hashes them all: a signature's
+        // messages are that short, and each call has a fixed cost.
+        let in_place = rest.len().saturating_sub(127).div_ceil(64) * 64;
+        for block in rest[..in_place].chunks_exact(64) {
             let block: &[u8; 64] = block.try_into().expect("chunks of 64");
             compress256(&mut self.state, std::slice::from_ref(block));
         }
-        // The tail, 0x80, zeros, and the message length in bits: one block, or two when the
-        // tail leaves fewer than 9 bytes.
-        let mut last = [[0u8; 64]; 2];
-        let blocks = if tail.len() < 56 { 1 } else { 2 };
+        let tail = &rest[in_place..];
+        // The tail, 0x80, zeros, and the message length in bits, in as few blocks as fit.
+        let mut last = [[0u8; 64]; 3];
+        let blocks = (tail.len() + 9).div_ceil(64);
         let padded = last.as_flattened_mut();
         padded[..tail.len()].copy_from_slice(tail);
         padded[tail.len()] = 0x80;

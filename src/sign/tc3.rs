@@ -291,7 +291,7 @@ pub fn authorization<'a>(
     let mut headers: SmallVec<[(&str, &str); 4]> = parts
         .headers
         .iter()
-        .map(|(n, v)| (n.trim(), v.trim()))
+        .map(|(n, v)| (trim(n), trim(v)))
         .collect();
     let lowercase = |name: &'a str| name.bytes().map(|b| b.to_ascii_lowercase());
     headers.sort_by(|a, b| lowercase(a.0).cmp(lowercase(b.0)));
@@ -324,7 +324,7 @@ pub fn authorization<'a>(
     canonical.push(b"\n");
     canonical.push(&hex_digest(&blocks::sha256(parts.payload)));
 
-    let date = utc_date_bytes(timestamp);
+    let (key, date) = signing_key(secret_key, timestamp, service);
     let mut digits = itoa::Buffer::new();
     let mut string_to_sign = Text::<192>::new();
     for piece in [
@@ -340,8 +340,7 @@ pub fn authorization<'a>(
     ] {
         string_to_sign.push(piece);
     }
-    let signature =
-        hex_digest(&signing_key(secret_key, &date, service).mac(string_to_sign.as_bytes()));
+    let signature = hex_digest(&key.mac(string_to_sign.as_bytes()));
 
     let pieces: [&[u8]; 11] = [
         ALGORITHM.as_bytes(),
@@ -361,6 +360,17 @@ pub fn authorization<'a>(
         header.extend_from_slice(piece);
     }
     String::from_utf8(header).expect("built from UTF-8 pieces")
+}
+
+/// `str::trim`, skipping its char-by-char checks when both ends are printable ASCII (the usual
+/// header name or value).
+fn trim(text: &str) -> &str {
+    let printable = |b: &u8| b.is_ascii_graphic();
+    match text.as_bytes() {
+        [first, .., last] if printable(first) && printable(last) => text,
+        [only] if printable(only) => text,
+        _ => text.trim(),
+    }
 }
 
 /// Text assembled on the stack while it fits in `N` bytes, on the heap beyond.
@@ -423,34 +433,39 @@ fn hex_digest(digest: &[u8; 32]) -> [u8; 64] {
     hex
 }
 
-/// The day's signing key for `secret_key` and `service`, ready for the string to sign. It
-/// changes once a day per key, and deriving it costs three HMACs, so each thread keeps the last
-/// one (a script signs thousands of calls with one key).
-fn signing_key(secret_key: &str, date: &[u8; 10], service: &str) -> blocks::HmacKey {
+/// The signing key for `secret_key` and `service` on the UTC day of `timestamp`, ready for the
+/// string to sign, and that day's date. Both change once a day, and deriving the key costs three
+/// HMACs, so each thread keeps the last pair (a script signs thousands of calls with one key).
+fn signing_key(secret_key: &str, timestamp: i64, service: &str) -> (blocks::HmacKey, [u8; 10]) {
     struct Last {
         secret_key: String,
-        date: [u8; 10],
+        day: i64,
         service: String,
         key: blocks::HmacKey,
+        date: [u8; 10],
     }
     thread_local! {
         static LAST: std::cell::RefCell<Option<Last>> = const { std::cell::RefCell::new(None) };
     }
+    let day = timestamp.div_euclid(86_400);
     LAST.with_borrow_mut(|last| {
         match last {
-            Some(l) if l.date == *date && l.secret_key == secret_key && l.service == service => {}
+            Some(l) if l.day == day && l.secret_key == secret_key && l.service == service => {}
             _ => {
-                let date_text = std::str::from_utf8(date).expect("digits and dashes");
+                let date = utc_date_bytes(timestamp);
+                let date_text = std::str::from_utf8(&date).expect("digits and dashes");
                 let keys = DerivedKeys::derive(secret_key, date_text, service);
                 *last = Some(Last {
                     secret_key: secret_key.to_string(),
-                    date: *date,
+                    day,
                     service: service.to_string(),
                     key: blocks::HmacKey::new(&keys.secret_signing),
+                    date,
                 });
             }
         }
-        last.as_ref().expect("filled above").key
+        let l = last.as_ref().expect("filled above");
+        (l.key, l.date)
     })
 }
 
