@@ -52,20 +52,30 @@ impl Midstate {
             compress256(&mut self.state, std::slice::from_ref(block));
         }
         let tail = &rest[in_place..];
-        // The tail, 0x80, zeros, and the message length in bits, in as few blocks as fit.
-        let mut last = [[0u8; 64]; 3];
-        let blocks = (tail.len() + 9).div_ceil(64);
-        let padded = last.as_flattened_mut();
-        padded[..tail.len()].copy_from_slice(tail);
-        padded[tail.len()] = 0x80;
         let bits = (self.hashed + rest.len() as u64) * 8;
-        padded[blocks * 64 - 8..blocks * 64].copy_from_slice(&bits.to_be_bytes());
-        compress256(&mut self.state, &last[..blocks]);
+        match (tail.len() + 9).div_ceil(64) {
+            1 => self.pad_and_compress::<1>(tail, bits),
+            2 => self.pad_and_compress::<2>(tail, bits),
+            _ => self.pad_and_compress::<3>(tail, bits),
+        }
         let mut digest = [0u8; 32];
         for (bytes, word) in digest.chunks_exact_mut(4).zip(self.state) {
             bytes.copy_from_slice(&word.to_be_bytes());
         }
         digest
+    }
+}
+
+impl Midstate {
+    /// Hash `tail`, 0x80, zeros and the message length in bits as `BLOCKS` blocks (a buffer of
+    /// just the size needed: zeroing it is part of the cost of a short message).
+    fn pad_and_compress<const BLOCKS: usize>(&mut self, tail: &[u8], bits: u64) {
+        let mut last = [[0u8; 64]; BLOCKS];
+        let padded = last.as_flattened_mut();
+        padded[..tail.len()].copy_from_slice(tail);
+        padded[tail.len()] = 0x80;
+        padded[BLOCKS * 64 - 8..].copy_from_slice(&bits.to_be_bytes());
+        compress256(&mut self.state, &last);
     }
 }
 

@@ -38,7 +38,7 @@ pub fn authorization<'a>(
         signed_headers.push_ascii_lowercase(name.as_bytes());
     }
 
-    let mut canonical = Text::<512>::new();
+    let mut canonical = Text::<256>::new();
     for part in [parts.method, parts.path, parts.query] {
         canonical.push(part.as_bytes());
         canonical.push(b"\n");
@@ -60,39 +60,36 @@ pub fn authorization<'a>(
 
     let (key, date) = signing_key(secret_key, timestamp, service);
     let mut digits = itoa::Buffer::new();
-    let mut string_to_sign = Text::<192>::new();
-    for piece in [
-        ALGORITHM.as_bytes(),
-        b"\n",
-        digits.format(timestamp).as_bytes(),
-        b"\n",
-        &date,
-        b"/",
-        service.as_bytes(),
-        b"/tc3_request\n",
-        &hex_digest(&blocks::sha256_same_start(canonical.as_bytes())),
-    ] {
-        string_to_sign.push(piece);
-    }
+    let canonical_hash = hex_digest(&blocks::sha256_same_start(canonical.as_bytes()));
+    // One call per piece rather than a loop over them: the compiler then copies the fixed-size
+    // pieces inline instead of calling memcpy for each (a tenth of a signature's time).
+    let mut string_to_sign = Text::<160>::new();
+    string_to_sign.push(ALGORITHM.as_bytes());
+    string_to_sign.push(b"\n");
+    string_to_sign.push(digits.format(timestamp).as_bytes());
+    string_to_sign.push(b"\n");
+    string_to_sign.push(&date);
+    string_to_sign.push(b"/");
+    string_to_sign.push(service.as_bytes());
+    string_to_sign.push(b"/tc3_request\n");
+    string_to_sign.push(&canonical_hash);
     let signature = hex_digest(&key.mac(string_to_sign.as_bytes()));
 
-    let pieces: [&[u8]; 11] = [
-        ALGORITHM.as_bytes(),
-        b" Credential=",
-        secret_id.as_bytes(),
-        b"/",
-        &date,
-        b"/",
-        service.as_bytes(),
-        b"/tc3_request, SignedHeaders=",
-        signed_headers.as_bytes(),
-        b", Signature=",
-        &signature,
-    ];
-    let mut header = Vec::with_capacity(pieces.iter().map(|p| p.len()).sum());
-    for piece in pieces {
-        header.extend_from_slice(piece);
-    }
+    const FIXED: usize = ALGORITHM.len() + 12 + 1 + 10 + 1 + 28 + 12 + 64;
+    let len = FIXED + secret_id.len() + service.len() + signed_headers.len;
+    let mut header = Vec::with_capacity(len);
+    header.extend_from_slice(ALGORITHM.as_bytes());
+    header.extend_from_slice(b" Credential=");
+    header.extend_from_slice(secret_id.as_bytes());
+    header.extend_from_slice(b"/");
+    header.extend_from_slice(&date);
+    header.extend_from_slice(b"/");
+    header.extend_from_slice(service.as_bytes());
+    header.extend_from_slice(b"/tc3_request, SignedHeaders=");
+    header.extend_from_slice(signed_headers.as_bytes());
+    header.extend_from_slice(b", Signature=");
+    header.extend_from_slice(&signature);
+    debug_assert_eq!(header.len(), len, "FIXED counts the literal pieces");
     String::from_utf8(header).expect("built from UTF-8 pieces")
 }
 
@@ -201,4 +198,69 @@ fn signing_key(secret_key: &str, timestamp: i64, service: &str) -> (blocks::Hmac
         let l = last.as_ref().expect("filled above");
         (l.key, l.date)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_moves_to_the_heap_when_the_stack_is_full_and_keeps_every_byte() {
+        let mut text = Text::<8>::new();
+        let mut expected = Vec::new();
+        for piece in [
+            &b"POST"[..],
+            b"\n",
+            b"/",
+            b"\n",
+            b"a longer query=string",
+            b"\n",
+        ] {
+            text.push(piece);
+            expected.extend_from_slice(piece);
+            assert_eq!(text.as_bytes(), &expected[..]);
+        }
+        text.push_ascii_lowercase(b"Host:TCR");
+        expected.extend_from_slice(b"host:tcr");
+        assert_eq!(text.as_bytes(), &expected[..]);
+    }
+
+    #[test]
+    fn trim_agrees_with_str_trim() {
+        for text in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\u{a0}a",
+            "a\u{2003}",
+            "\tvalue\r\n",
+            "x y",
+        ] {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_new_day_or_key_gets_its_own_signing_key() {
+        let (monday, monday_date) = signing_key("key", 1_700_000_000, "tcr");
+        let (tuesday, tuesday_date) = signing_key("key", 1_700_000_000 + 86_400, "tcr");
+        let (other_key, _) = signing_key("other", 1_700_000_000, "tcr");
+        let (other_service, _) = signing_key("key", 1_700_000_000, "cvm");
+        assert_eq!(&monday_date, b"2023-11-14");
+        assert_eq!(&tuesday_date, b"2023-11-15");
+        let mac = |k: blocks::HmacKey| k.mac(b"string to sign");
+        let macs = [monday, tuesday, other_key, other_service].map(mac);
+        for (i, a) in macs.iter().enumerate() {
+            for b in &macs[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        let derived = DerivedKeys::derive("key", "2023-11-14", "tcr");
+        assert_eq!(
+            mac(signing_key("key", 1_700_000_000, "tcr").0),
+            crate::sign::hmac_sha256(&derived.secret_signing, b"string to sign")
+        );
+    }
 }
