@@ -97,6 +97,18 @@ fn measure(op: fn(i64) -> usize, window: Duration) -> (f64, f64, f64) {
 }
 
 fn main() {
+    // `--count N`: N signatures and nothing else, for an instruction count under callgrind
+    // (bench/signing-instructions).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(n) = args.iter().position(|a| a == "--count") {
+        let count: i64 = args
+            .get(n + 1)
+            .and_then(|c| c.parse().ok())
+            .expect("--count takes a number");
+        let total: usize = (0..count).map(|i| one_signature(1_700_000_000 + i)).sum();
+        black_box(total);
+        return;
+    }
     // `cargo test --all-targets` runs this binary without `--bench`: one signature, no timing.
     if !std::env::args().any(|a| a == "--bench") {
         assert!(one_signature(1_700_000_000) > 0);
