@@ -1,6 +1,7 @@
 //! The TC3 `Authorization` header the client sends with every call: the same value as
-//! [`tc3::sign`](super::tc3::sign) gives, built without the intermediate `String`s — texts on the
-//! stack, hashed with [`super::blocks`], the day's signing key derived once per thread.
+//! [`tc3::sign`](super::tc3::sign) gives, built without the intermediate `String`s — the canonical
+//! request and string to sign are written on the stack in their hash blocks
+//! ([`super::blocks::Message`]), the day's signing key derived once per thread.
 //! `tc3::sign` keeps every stage, with the sha2 and hmac crates' own types, for the emulator's
 //! verifier and as the reference the tests compare this with (`tests/it/properties.rs`).
 //!
@@ -8,7 +9,7 @@
 //! signature's time outside SHA-256 in the staged version — allocation, formatting, the hashers'
 //! buffering.
 
-use super::blocks;
+use super::blocks::{self, Message};
 use super::tc3::{utc_date_bytes, DerivedKeys, RequestParts, ALGORITHM};
 
 /// The `Authorization` header of a request (see the module documentation).
@@ -22,15 +23,15 @@ pub fn authorization<'a>(
     use smallvec::SmallVec;
 
     // Sorted by lowercased name (stable, as `sign` sorts), lowercased while copied below.
-    let mut headers: SmallVec<[(&str, &str); 4]> = parts
-        .headers
-        .iter()
-        .map(|(n, v)| (trim(n), trim(v)))
-        .collect();
+    // Filled in place: `collect` builds the vector elsewhere and copies it here.
+    let mut headers: SmallVec<[(&str, &str); 4]> = SmallVec::new();
+    for (name, value) in parts.headers {
+        headers.push((trim(name), trim(value)));
+    }
     let lowercase = |name: &'a str| name.bytes().map(|b| b.to_ascii_lowercase());
     headers.sort_by(|a, b| lowercase(a.0).cmp(lowercase(b.0)));
 
-    let mut signed_headers = Text::<64>::new();
+    let mut signed_headers = Message::<1>::new();
     for (i, (name, _)) in headers.iter().enumerate() {
         if i > 0 {
             signed_headers.push(b";");
@@ -38,7 +39,7 @@ pub fn authorization<'a>(
         signed_headers.push_ascii_lowercase(name.as_bytes());
     }
 
-    let mut canonical = Text::<256>::new();
+    let mut canonical = Message::<4>::new();
     for part in [parts.method, parts.path, parts.query] {
         canonical.push(part.as_bytes());
         canonical.push(b"\n");
@@ -56,14 +57,14 @@ pub fn authorization<'a>(
     canonical.push(b"\n");
     canonical.push(signed_headers.as_bytes());
     canonical.push(b"\n");
-    canonical.push(&hex_digest(&blocks::sha256(parts.payload)));
+    canonical.push_hex(&blocks::sha256(parts.payload));
 
     let (key, date) = signing_key(secret_key, timestamp, service);
     let mut digits = itoa::Buffer::new();
-    let canonical_hash = hex_digest(&blocks::sha256_same_start(canonical.as_bytes()));
+    let canonical_hash = canonical.sha256_same_start();
     // One call per piece rather than a loop over them: the compiler then copies the fixed-size
     // pieces inline instead of calling memcpy for each (a tenth of a signature's time).
-    let mut string_to_sign = Text::<160>::new();
+    let mut string_to_sign = Message::<3>::new();
     string_to_sign.push(ALGORITHM.as_bytes());
     string_to_sign.push(b"\n");
     string_to_sign.push(digits.format(timestamp).as_bytes());
@@ -72,11 +73,13 @@ pub fn authorization<'a>(
     string_to_sign.push(b"/");
     string_to_sign.push(service.as_bytes());
     string_to_sign.push(b"/tc3_request\n");
-    string_to_sign.push(&canonical_hash);
-    let signature = hex_digest(&key.mac(string_to_sign.as_bytes()));
+    string_to_sign.push_hex(&canonical_hash);
+    let mut signature = [0u8; 64];
+    faster_hex::hex_encode(&string_to_sign.mac(&key), &mut signature)
+        .expect("64 bytes hold 32 in hex");
 
     const FIXED: usize = ALGORITHM.len() + 12 + 1 + 10 + 1 + 28 + 12 + 64;
-    let len = FIXED + secret_id.len() + service.len() + signed_headers.len;
+    let len = FIXED + secret_id.len() + service.len() + signed_headers.len();
     let mut header = Vec::with_capacity(len);
     header.extend_from_slice(ALGORITHM.as_bytes());
     header.extend_from_slice(b" Credential=");
@@ -102,66 +105,6 @@ fn trim(text: &str) -> &str {
         [only] if printable(only) => text,
         _ => text.trim(),
     }
-}
-
-/// Text assembled on the stack while it fits in `N` bytes, on the heap beyond.
-struct Text<const N: usize> {
-    stack: [u8; N],
-    len: usize,
-    heap: Vec<u8>,
-}
-
-impl<const N: usize> Text<N> {
-    fn new() -> Self {
-        Text {
-            stack: [0; N],
-            len: 0,
-            heap: Vec::new(),
-        }
-    }
-
-    #[inline(always)]
-    fn push(&mut self, piece: &[u8]) {
-        let end = self.len + piece.len();
-        if end <= N {
-            self.stack[self.len..end].copy_from_slice(piece);
-        } else {
-            if self.len <= N {
-                self.heap.extend_from_slice(&self.stack[..self.len]);
-            }
-            self.heap.extend_from_slice(piece);
-        }
-        self.len = end;
-    }
-
-    /// `push` with ASCII letters lowercased (a loop the compiler vectorises).
-    #[inline(always)]
-    fn push_ascii_lowercase(&mut self, piece: &[u8]) {
-        let end = self.len + piece.len();
-        if end <= N {
-            for (to, from) in self.stack[self.len..end].iter_mut().zip(piece) {
-                *to = from.to_ascii_lowercase();
-            }
-            self.len = end;
-        } else {
-            self.push(&piece.to_ascii_lowercase());
-        }
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        if self.len <= N {
-            &self.stack[..self.len]
-        } else {
-            &self.heap
-        }
-    }
-}
-
-/// Lowercase hex of a SHA-256 digest, on the stack.
-fn hex_digest(digest: &[u8; 32]) -> [u8; 64] {
-    let mut hex = [0u8; 64];
-    faster_hex::hex_encode(digest, &mut hex).expect("64 bytes hold 32 in hex");
-    hex
 }
 
 /// The signing key for `secret_key` and `service` on the UTC day of `timestamp`, ready for the
@@ -203,27 +146,6 @@ fn signing_key(secret_key: &str, timestamp: i64, service: &str) -> (blocks::Hmac
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn text_moves_to_the_heap_when_the_stack_is_full_and_keeps_every_byte() {
-        let mut text = Text::<8>::new();
-        let mut expected = Vec::new();
-        for piece in [
-            &b"POST"[..],
-            b"\n",
-            b"/",
-            b"\n",
-            b"a longer query=string",
-            b"\n",
-        ] {
-            text.push(piece);
-            expected.extend_from_slice(piece);
-            assert_eq!(text.as_bytes(), &expected[..]);
-        }
-        text.push_ascii_lowercase(b"Host:TCR");
-        expected.extend_from_slice(b"host:tcr");
-        assert_eq!(text.as_bytes(), &expected[..]);
-    }
 
     #[test]
     fn trim_agrees_with_str_trim() {
