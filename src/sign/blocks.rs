@@ -69,9 +69,7 @@ impl Midstate {
         }
         digest
     }
-}
 
-impl Midstate {
     /// Hash `tail`, 0x80, zeros and the message length in bits as `BLOCKS` blocks (a buffer of
     /// just the size needed: zeroing it is part of the cost of a short message).
     fn pad_and_compress<const BLOCKS: usize>(&mut self, tail: &[u8], bits: u64) {
@@ -94,10 +92,6 @@ pub(crate) fn sha256(message: &[u8]) -> [u8; 32] {
 /// first headers (content type, host): the same 64 bytes for every call a script makes to one
 /// service, so this saves one of the eight blocks a signature hashes.
 pub(crate) fn sha256_same_start(message: &[u8]) -> [u8; 32] {
-    use std::cell::RefCell;
-    thread_local! {
-        static LAST: RefCell<([u8; 64], Midstate)> = const { RefCell::new(([0; 64], Midstate::START)) };
-    }
     let Some((first, rest)) = message.split_first_chunk::<64>() else {
         return sha256(message);
     };
